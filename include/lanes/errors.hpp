@@ -1,0 +1,91 @@
+// lanes/errors.hpp — the exception types of lanes, named after Python's.
+//
+// Every error is a small type deriving from lanes::Error (itself a
+// std::runtime_error), so `catch (const lanes::Error&)` catches all of them and
+// `what()` always says what went wrong and what to do about it.
+#pragma once
+
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lanes {
+
+/// Base of every lanes error.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Thrown at a task's suspension point when the task is cancelled (asyncio.CancelledError).
+/// A task may catch it; a task that lets it escape ends cancelled.
+class CancelledError : public Error {
+ public:
+  CancelledError() : Error("the operation was cancelled") {}
+  explicit CancelledError(const std::string& msg) : Error(msg) {}
+};
+
+/// A deadline passed: wait_for, timeout scopes, Future::result(timeout).
+class TimeoutError : public Error {
+ public:
+  TimeoutError() : Error("the operation timed out") {}
+  explicit TimeoutError(const std::string& msg) : Error(msg) {}
+};
+
+/// An operation was called in a state that does not allow it (asyncio.InvalidStateError).
+class InvalidStateError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Misuse at run time that Python reports as RuntimeError: no running loop, a loop
+/// already running, a closed loop.
+class RuntimeError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Several errors at once, as raised by TaskGroup (Python 3.11 ExceptionGroup).
+class ExceptionGroup : public Error {
+ public:
+  ExceptionGroup(std::string message, std::vector<std::exception_ptr> errors)
+      : Error(describe(message, errors)), message_(std::move(message)),
+        exceptions_(std::move(errors)) {}
+
+  /// The message given at construction, without the per-error summary.
+  const std::string& message() const noexcept { return message_; }
+  /// Every error, in the order they happened.
+  const std::vector<std::exception_ptr>& exceptions() const noexcept { return exceptions_; }
+
+ private:
+  static std::string describe(const std::string& message,
+                              const std::vector<std::exception_ptr>& errors);
+  std::string message_;
+  std::vector<std::exception_ptr> exceptions_;
+};
+
+/// get_nowait on an empty queue.
+class QueueEmpty : public Error {
+ public:
+  QueueEmpty() : Error("the queue is empty: use co_await get() to wait for an item") {}
+};
+
+/// put_nowait on a queue that holds maxsize items.
+class QueueFull : public Error {
+ public:
+  QueueFull() : Error("the queue is full: use co_await put() to wait for room") {}
+};
+
+/// put on a queue that was shut down, or get on one that was shut down and drained.
+class QueueShutDown : public Error {
+ public:
+  QueueShutDown() : Error("the queue was shut down") {}
+};
+
+/// The one-line description of any exception_ptr: "TypeName: what()".
+/// Never throws; unknown exception types are described as "unknown exception".
+std::string describe_exception(const std::exception_ptr& error) noexcept;
+
+}  // namespace lanes

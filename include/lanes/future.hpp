@@ -1,0 +1,229 @@
+// lanes/future.hpp — Future<T>, the one thread-safe handle to a result.
+//
+// create_task, ThreadPoolExecutor::submit, ProcessPoolExecutor::submit and
+// run_in_executor all return a Future<T>. Inside a loop it is awaited; on a plain
+// thread result() blocks. It plays both asyncio.Future and concurrent.futures.Future.
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <exception>
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+#include "lanes/detail/future_state.hpp"
+#include "lanes/detail/task_core.hpp"
+#include "lanes/errors.hpp"
+
+namespace lanes {
+
+namespace detail {
+/// True when the calling thread is running an event loop: blocking there would
+/// stall every task of that loop.
+bool on_running_loop_thread() noexcept;
+/// Schedules `fn` on the loop running on this thread; false if there is none.
+bool post_to_current_loop(std::function<void()> fn);
+/// Where a done callback added on a loop thread is run: that loop.
+void post_to_loop(EventLoop& loop, std::function<void()> fn);
+EventLoop* current_loop() noexcept;
+/// Reports an exception thrown by a done callback to the loop's handler (or stderr).
+void report_callback_error(std::exception_ptr error) noexcept;
+}  // namespace detail
+
+template <class T>
+class Future {
+ public:
+  using value_type = T;
+  using State = detail::FutureState<T>;
+
+  /// An empty handle; valid() is false.
+  Future() noexcept = default;
+  /// Adopts a reference to `state` (internal: used by the producers).
+  explicit Future(State* state) noexcept : state_(state) {}
+  Future(const Future& other) noexcept : state_(other.state_) {
+    if (state_) state_->add_ref();
+  }
+  Future(Future&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+  Future& operator=(Future other) noexcept {
+    std::swap(state_, other.state_);
+    return *this;
+  }
+  ~Future() {
+    if (state_) state_->release();
+  }
+
+  bool valid() const noexcept { return state_ != nullptr; }
+  /// True once finished with a value, an error, or cancelled. Throws InvalidStateError if empty.
+  bool done() const { return state().done(); }
+  /// True if it ended cancelled. Throws InvalidStateError if empty.
+  bool cancelled() const { return state().cancelled(); }
+  /// True while a thread-pool or process-pool job runs (concurrent.futures' running()).
+  bool running() const { return state().status() == detail::FutureStatus::running; }
+
+  /// Requests cancellation: a pending future is cancelled at once; a task gets
+  /// CancelledError at its suspension point; see the executors for their jobs.
+  /// Returns false if it is already done. Throws InvalidStateError if empty.
+  bool cancel() { return state().cancel(); }
+
+  /// The value, blocking the calling thread until done. Rethrows the stored error;
+  /// throws CancelledError if cancelled; throws InvalidStateError if called on a
+  /// thread that runs an event loop while the future is not done (co_await it).
+  detail::StoredType<T> result() {
+    auto& s = state();
+    if (!s.done()) {
+      refuse_blocking_on_loop();
+      s.wait();
+    }
+    return get();
+  }
+
+  /// As result(), but throws TimeoutError if not done within `timeout`.
+  template <class Rep, class Period>
+  detail::StoredType<T> result(std::chrono::duration<Rep, Period> timeout) {
+    auto& s = state();
+    if (!s.done()) {
+      refuse_blocking_on_loop();
+      auto deadline = std::chrono::steady_clock::now() +
+                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+      if (!s.wait_until(deadline))
+        throw TimeoutError("Future::result(timeout): the result was not ready in time");
+    }
+    return get();
+  }
+
+  /// The stored error, or null if it finished with a value. Throws CancelledError
+  /// if cancelled and InvalidStateError if not done yet (never blocks).
+  std::exception_ptr exception() {
+    auto& s = state();
+    if (s.cancelled()) throw CancelledError("the future was cancelled");
+    if (!s.done()) throw InvalidStateError("exception(): the future is not done yet");
+    return s.take_error();
+  }
+
+  /// Completes a pending future by hand (asyncio's set_result). Throws
+  /// InvalidStateError if it is already done.
+  template <class... Args>
+  void set_result(Args&&... args) {
+    if (!state().set_value(std::forward<Args>(args)...))
+      throw InvalidStateError("set_result: the future is already done");
+  }
+  /// Completes a pending future with an error. Throws InvalidStateError if done.
+  void set_exception(std::exception_ptr error) {
+    if (!error) throw InvalidStateError("set_exception: the exception_ptr is null");
+    if (!state().set_exception(std::move(error)))
+      throw InvalidStateError("set_exception: the future is already done");
+  }
+
+  /// Calls fn(future) once the future is done. Added on a thread that runs an
+  /// event loop, fn runs on that loop (asyncio's rule); elsewhere it runs on the
+  /// thread that completes the future, or at once if it is done already
+  /// (concurrent.futures' rule). Throws InvalidStateError if empty.
+  void add_done_callback(std::function<void(Future)> fn) {
+    auto* node = new CallbackNode(*this, std::move(fn), detail::current_loop());
+    if (!state().add_callback(node)) CallbackNode::run(node, state());
+  }
+
+  struct Awaiter : detail::DoneCallback, detail::CancelHook {
+    State* state;
+    detail::TaskCoreBase* task = nullptr;
+    bool suspended = false;
+
+    explicit Awaiter(State* s) noexcept : state(s) {}
+    Awaiter(const Awaiter&) = delete;
+    Awaiter& operator=(const Awaiter&) = delete;
+    ~Awaiter() {
+      // A frame destroyed while it waits must not stay in the callback list.
+      if (suspended && task) state->remove_callback(this);
+    }
+
+    bool await_ready() const noexcept { return state->done(); }
+    bool await_suspend(std::coroutine_handle<> h) {
+      task = &detail::require_current_task();
+      this->invoke = &Awaiter::on_done;
+      this->on_cancel = &Awaiter::forward_cancel;
+      task->suspend(h, this);
+      if (!state->add_callback(this)) {
+        task->suspend(h, nullptr);
+        return false;
+      }
+      suspended = true;
+      return true;
+    }
+    detail::StoredType<T> await_resume() {
+      if (suspended) {
+        suspended = false;
+        task->throw_if_cancelled();
+      }
+      return state->get();
+    }
+
+   private:
+    static void on_done(detail::DoneCallback* self, detail::FutureStateBase&) noexcept {
+      auto* a = static_cast<Awaiter*>(self);
+      a->task->wake_from_any_thread();
+    }
+    static bool forward_cancel(detail::CancelHook* self) noexcept {
+      // Python's rule: cancelling a task that awaits a future cancels that future.
+      return static_cast<Awaiter*>(self)->state->cancel();
+    }
+  };
+
+  /// Awaits the future inside a lanes task. Throws what result() would; throws
+  /// CancelledError if the awaiting task is cancelled (which also cancels this
+  /// future, as in Python; use shield() to prevent that).
+  Awaiter operator co_await() const {
+    if (!state_) throw InvalidStateError("co_await on an empty Future");
+    return Awaiter(state_);
+  }
+
+  /// Internal: the shared state, for combinators.
+  State* raw_state() const noexcept { return state_; }
+
+ private:
+  State& state() const {
+    if (!state_) throw InvalidStateError("this Future is empty (default made or moved from)");
+    return *state_;
+  }
+  static void refuse_blocking_on_loop() {
+    if (detail::on_running_loop_thread())
+      throw InvalidStateError(
+          "Future::result() would block the event loop's own thread: co_await the future instead");
+  }
+  detail::StoredType<T> get() { return state_->get(); }
+
+  struct CallbackNode : detail::DoneCallback {
+    Future future;
+    std::function<void(Future)> fn;
+    EventLoop* loop;
+    CallbackNode(Future f, std::function<void(Future)> cb, EventLoop* l)
+        : future(std::move(f)), fn(std::move(cb)), loop(l) {
+      this->invoke = &CallbackNode::run;
+    }
+    static void run(detail::DoneCallback* self, detail::FutureStateBase&) noexcept {
+      auto* node = static_cast<CallbackNode*>(self);
+      try {
+        if (node->loop) {
+          detail::post_to_loop(*node->loop,
+                               [f = node->future, cb = std::move(node->fn)] { cb(f); });
+        } else {
+          node->fn(node->future);
+        }
+      } catch (...) {
+        detail::report_callback_error(std::current_exception());
+      }
+      delete node;
+    }
+  };
+
+  State* state_ = nullptr;
+};
+
+/// A new pending Future, completed later with set_result / set_exception
+/// (Python's loop.create_future()). Throws std::bad_alloc only.
+template <class T = void>
+Future<T> create_future() {
+  return Future<T>(new detail::FutureState<T>());
+}
+
+}  // namespace lanes

@@ -1,0 +1,8 @@
+// lanes/lanes.hpp — everything lanes offers, in one include.
+#pragma once
+
+#include "lanes/errors.hpp"
+#include "lanes/future.hpp"
+#include "lanes/loop.hpp"
+#include "lanes/task.hpp"
+#include "lanes/time.hpp"

@@ -1,0 +1,250 @@
+// lanes/loop.hpp — the event loop (asyncio's loop), create_task and run.
+//
+// One thread runs a loop: it takes ready tasks one at a time, runs each until it
+// suspends, asks the OS which descriptors are ready, fires due timers, and sleeps
+// in the kernel when there is nothing to do. Only call_soon_threadsafe and the
+// completion of a Future cross threads; both wake the loop through an eventfd.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lanes/detail/job_queue.hpp"
+#include "lanes/detail/reactor.hpp"
+#include "lanes/detail/task_state.hpp"
+#include "lanes/detail/timer_heap.hpp"
+#include "lanes/errors.hpp"
+#include "lanes/future.hpp"
+#include "lanes/task.hpp"
+
+namespace lanes {
+
+/// What call_exception_handler receives (asyncio's context dict, typed).
+struct ExceptionContext {
+  std::string message;
+  std::exception_ptr exception;  // may be null
+};
+
+/// A scheduled callback (asyncio.Handle / TimerHandle): cancel() before it runs
+/// and it never runs.
+class Handle {
+ public:
+  Handle() = default;
+  /// Prevents the callback from running; harmless if it already ran.
+  void cancel() noexcept;
+  bool cancelled() const noexcept;
+
+  struct Entry;
+  explicit Handle(std::shared_ptr<Entry> entry) : entry_(std::move(entry)) {}
+
+ private:
+  std::shared_ptr<Entry> entry_;
+};
+
+class EventLoop {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using ExceptionHandler = std::function<void(EventLoop&, const ExceptionContext&)>;
+
+  /// Throws std::system_error if the OS refuses an epoll or eventfd descriptor.
+  EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+  /// Closes the loop (see close()).
+  ~EventLoop();
+
+  /// Runs the loop until `task` finishes and returns its value or rethrows its
+  /// error. Throws RuntimeError if the loop is running or closed, or if stop() was
+  /// called before the task finished.
+  template <class T>
+  T run_until_complete(Task<T> task) {
+    return run_until_complete(create_task(std::move(task)));
+  }
+  template <class T>
+  T run_until_complete(Future<T> future);
+
+  /// Runs until stop(). Throws RuntimeError if already running or closed.
+  void run_forever();
+  /// Makes run_forever return after the callbacks already ready have run.
+  void stop() noexcept;
+  bool is_running() const noexcept;
+  bool is_closed() const noexcept;
+  /// Destroys tasks still pending (their frames are freed, their futures
+  /// cancelled) and releases the OS resources. Throws RuntimeError if running.
+  void close();
+
+  /// Runs `fn` on the next iteration, after the callbacks already ready.
+  /// Throws RuntimeError if the loop is closed. Loop thread only.
+  Handle call_soon(std::function<void()> fn);
+  /// Runs `fn` after `delay`. Throws RuntimeError if closed. Loop thread only.
+  Handle call_later(Clock::duration delay, std::function<void()> fn);
+  /// Runs `fn` at `when` (a time on this loop's clock, see time()). Loop thread only.
+  Handle call_at(Clock::time_point when, std::function<void()> fn);
+  /// The one way to schedule a callback from another thread; wakes the loop.
+  /// Throws RuntimeError if the loop is closed.
+  void call_soon_threadsafe(std::function<void()> fn);
+  /// The loop's clock: monotonic (std::chrono::steady_clock).
+  Clock::time_point time() const noexcept { return Clock::now(); }
+
+  /// Wraps `task` in a Future and schedules it to start on this loop. Loop thread
+  /// only; throws RuntimeError if the loop is closed.
+  template <class T>
+  Future<T> create_task(Task<T> task);
+  /// A pending future to complete by hand (asyncio's loop.create_future()).
+  template <class T = void>
+  Future<T> create_future() {
+    return lanes::create_future<T>();
+  }
+
+  /// Replaces the handler that receives errors nobody else could take (an
+  /// exception never retrieved, a callback that threw). Null restores the default.
+  void set_exception_handler(ExceptionHandler handler);
+  /// Hands `context` to the handler; a handler that throws is reported on stderr.
+  void call_exception_handler(const ExceptionContext& context) noexcept;
+  /// The default: one line on stderr with the message and the error.
+  static void default_exception_handler(const ExceptionContext& context) noexcept;
+
+  /// Debug mode: warns about callbacks slower than slow_callback_duration and
+  /// about Tasks destroyed without being awaited. Also on when LANES_DEBUG=1.
+  void set_debug(bool enabled) noexcept { debug_ = enabled; }
+  bool get_debug() const noexcept { return debug_; }
+  void set_slow_callback_duration(Clock::duration d) noexcept { slow_callback_ = d; }
+  Clock::duration slow_callback_duration() const noexcept { return slow_callback_; }
+
+  /// Number of tasks created on this loop and not finished.
+  std::size_t live_tasks() const noexcept { return live_count_; }
+
+  // ---- Internals used by lanes' own awaitables; not part of the API. ----
+  void schedule(detail::Job job) { ready_.push(job); }
+  void post(detail::Job job);
+  void add_timer(detail::TimerNode& node) { timers_.push(&node); }
+  void remove_timer(detail::TimerNode& node) noexcept { timers_.remove(&node); }
+  detail::Reactor& reactor() noexcept { return *reactor_; }
+  void link_task(detail::TaskCoreBase& task) noexcept;
+  void unlink_task(detail::TaskCoreBase& task) noexcept;
+  /// Cancels every live task and runs until all have finished (run()'s clean-up).
+  void cancel_all_tasks();
+
+ private:
+  struct Remote {
+    detail::Job job{nullptr, nullptr};
+    std::function<void()> fn;
+  };
+  void run_once();
+  void drain_remote();
+  void check_open() const;
+  static void wake_thunk(detail::IoWatcher* self, std::uint32_t events) noexcept;
+
+  detail::JobQueue ready_;
+  detail::TimerHeap timers_;
+  std::unique_ptr<detail::Reactor> reactor_;
+  int wake_fd_ = -1;
+  struct WakeWatcher : detail::IoWatcher {
+    EventLoop* loop = nullptr;
+  } wake_watcher_;
+
+  std::mutex remote_mutex_;
+  std::vector<Remote> remote_;  // guarded by remote_mutex_
+  std::vector<Remote> remote_spare_;
+  // Invariant: true whenever remote_ may be non-empty; set under remote_mutex_,
+  // cleared by the loop thread under it when it takes the batch.
+  std::atomic<bool> remote_pending_{false};
+
+  detail::TaskCoreBase* live_head_ = nullptr;
+  std::size_t live_count_ = 0;
+
+  ExceptionHandler handler_;
+  Clock::duration slow_callback_ = std::chrono::milliseconds(100);
+  bool debug_ = false;
+  bool running_ = false;
+  bool stopping_ = false;
+  bool closed_ = false;
+};
+
+/// The loop running on this thread. Throws RuntimeError if there is none.
+EventLoop& get_running_loop();
+
+/// Schedules `task` on the running loop and returns its Future (asyncio.create_task).
+/// Throws RuntimeError if no loop runs on this thread.
+template <class T>
+Future<T> create_task(Task<T> task) {
+  return get_running_loop().create_task(std::move(task));
+}
+
+struct RunOptions {
+  bool debug = false;
+};
+
+/// asyncio.run: makes a new loop, runs `main` to completion, cancels and awaits
+/// the tasks still pending, closes the loop, and returns main's value. Rethrows
+/// main's error. Throws RuntimeError if a loop already runs on this thread.
+template <class T>
+T run(Task<T> main, RunOptions options = {});
+
+// ---------------------------------------------------------------------------
+
+template <class T>
+Future<T> EventLoop::create_task(Task<T> task) {
+  check_open();
+  auto handle = task.release();
+  if (!handle) throw InvalidStateError("create_task: the Task is empty (moved from or awaited)");
+  auto* state = new detail::TaskState<T>(*this, handle);
+  link_task(*state);
+  schedule({&detail::TaskCoreBase::step_thunk, static_cast<detail::TaskCoreBase*>(state)});
+  return Future<T>(state->share());
+}
+
+template <class T>
+T EventLoop::run_until_complete(Future<T> future) {
+  check_open();
+  if (running_) throw RuntimeError("run_until_complete: this loop is already running");
+  if (!future.done()) {
+    // Added outside a running loop, the callback runs on the completing thread.
+    future.add_done_callback([this](Future<T>) {
+      if (detail::current_loop() == this) {
+        stop();
+      } else {
+        call_soon_threadsafe([this] { stop(); });
+      }
+    });
+    run_forever();
+    if (!future.done())
+      throw RuntimeError("run_until_complete: the loop stopped before the future completed");
+  }
+  if constexpr (std::is_void_v<T>) {
+    future.result();
+  } else {
+    return future.result();
+  }
+}
+
+template <class T>
+T run(Task<T> main, RunOptions options) {
+  if (detail::current_loop() != nullptr)
+    throw RuntimeError("lanes::run cannot be called while an event loop runs on this thread");
+  EventLoop loop;
+  if (options.debug) loop.set_debug(true);
+  auto main_future = loop.create_task(std::move(main));
+  try {
+    loop.run_until_complete(main_future);
+  } catch (...) {
+    loop.cancel_all_tasks();
+    loop.close();
+    throw;
+  }
+  loop.cancel_all_tasks();
+  loop.close();
+  if constexpr (std::is_void_v<T>) {
+    main_future.result();
+  } else {
+    return main_future.result();
+  }
+}
+
+}  // namespace lanes
