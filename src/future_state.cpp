@@ -37,6 +37,12 @@ void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
 }  // namespace
 
 FutureStateBase::~FutureStateBase() {
+  // Callbacks of a future that never completed: heap nodes are freed unrun.
+  for (DoneCallback* cb = callbacks_; cb;) {
+    DoneCallback* next = cb->next;
+    if (cb->discard) cb->discard(cb);
+    cb = next;
+  }
   if (error_ && !retrieved_.load(std::memory_order_relaxed) &&
       status() == FutureStatus::finished) {
     report_unretrieved(error_);

@@ -27,6 +27,25 @@ bool post_to_current_loop(std::function<void()> fn);
 /// Where a done callback added on a loop thread is run: that loop.
 void post_to_loop(EventLoop& loop, std::function<void()> fn);
 EventLoop* current_loop() noexcept;
+/// Installed on executor worker threads: a blocking result() there runs other
+/// work of the executor while it waits (helping), so fork-join never deadlocks.
+class BlockingWaitHook {
+ public:
+  /// Returns when `state` is done (true) or the deadline passed (false).
+  virtual bool wait_until(FutureStateBase& state,
+                          std::chrono::steady_clock::time_point deadline) = 0;
+
+ protected:
+  ~BlockingWaitHook() = default;
+};
+inline thread_local BlockingWaitHook* tls_blocking_wait_hook = nullptr;
+
+/// Blocks until `state` is done or the deadline passes, helping if a hook is set.
+inline bool block_until(FutureStateBase& state, std::chrono::steady_clock::time_point deadline) {
+  if (auto* hook = tls_blocking_wait_hook) return hook->wait_until(state, deadline);
+  return state.wait_until(deadline);
+}
+
 /// Reports an exception thrown by a done callback to the loop's handler (or stderr).
 void report_callback_error(std::exception_ptr error) noexcept;
 }  // namespace detail
@@ -73,7 +92,7 @@ class Future {
     auto& s = state();
     if (!s.done()) {
       refuse_blocking_on_loop();
-      s.wait();
+      detail::block_until(s, std::chrono::steady_clock::time_point::max());
     }
     return get();
   }
@@ -86,7 +105,7 @@ class Future {
       refuse_blocking_on_loop();
       auto deadline = std::chrono::steady_clock::now() +
                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
-      if (!s.wait_until(deadline))
+      if (!detail::block_until(s, deadline))
         throw TimeoutError("Future::result(timeout): the result was not ready in time");
     }
     return get();
@@ -120,7 +139,7 @@ class Future {
   /// thread that completes the future, or at once if it is done already
   /// (concurrent.futures' rule). Throws InvalidStateError if empty.
   void add_done_callback(std::function<void(Future)> fn) {
-    auto* node = new CallbackNode(*this, std::move(fn), detail::current_loop());
+    auto* node = new CallbackNode(std::move(fn), detail::current_loop());
     if (!state().add_callback(node)) CallbackNode::run(node, state());
   }
 
@@ -192,22 +211,28 @@ class Future {
   }
   detail::StoredType<T> get() { return state_->get(); }
 
+  // Holds no reference to the state (that would be a cycle): a state destroyed
+  // undone discards its nodes.
   struct CallbackNode : detail::DoneCallback {
-    Future future;
     std::function<void(Future)> fn;
     EventLoop* loop;
-    CallbackNode(Future f, std::function<void(Future)> cb, EventLoop* l)
-        : future(std::move(f)), fn(std::move(cb)), loop(l) {
+    CallbackNode(std::function<void(Future)> cb, EventLoop* l) : fn(std::move(cb)), loop(l) {
       this->invoke = &CallbackNode::run;
+      this->discard = [](detail::DoneCallback* self) noexcept {
+        delete static_cast<CallbackNode*>(self);
+      };
     }
-    static void run(detail::DoneCallback* self, detail::FutureStateBase&) noexcept {
+    static void run(detail::DoneCallback* self, detail::FutureStateBase& state) noexcept {
       auto* node = static_cast<CallbackNode*>(self);
+      state.add_ref();
+      Future future(static_cast<State*>(&state));
       try {
         if (node->loop) {
-          detail::post_to_loop(*node->loop,
-                               [f = node->future, cb = std::move(node->fn)] { cb(f); });
+          detail::post_to_loop(*node->loop, [f = std::move(future), cb = std::move(node->fn)] {
+            cb(f);
+          });
         } else {
-          node->fn(node->future);
+          node->fn(std::move(future));
         }
       } catch (...) {
         detail::report_callback_error(std::current_exception());

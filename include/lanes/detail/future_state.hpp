@@ -45,6 +45,9 @@ void report_unretrieved(const std::exception_ptr& error) noexcept;
 /// awaiting a future allocates nothing.
 struct DoneCallback {
   void (*invoke)(DoneCallback* self, FutureStateBase& state) noexcept = nullptr;
+  /// Frees a heap node still listed when its state is destroyed undone; null for
+  /// nodes that live elsewhere (an awaiter in a coroutine frame).
+  void (*discard)(DoneCallback* self) noexcept = nullptr;
   DoneCallback* next = nullptr;
 };
 
