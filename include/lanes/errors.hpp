@@ -84,6 +84,21 @@ class QueueShutDown : public Error {
   QueueShutDown() : Error("the queue was shut down") {}
 };
 
+/// An argument with the right type but a wrong value (Python's ValueError): a
+/// negative Semaphore value, a BoundedSemaphore released more times than acquired,
+/// task_done() called more times than items were put.
+class ValueError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A Barrier was aborted or reset while a task waited on it (asyncio.BrokenBarrierError).
+class BrokenBarrierError : public Error {
+ public:
+  BrokenBarrierError() : Error("the barrier is broken: reset() it before using it again") {}
+  explicit BrokenBarrierError(const std::string& msg) : Error(msg) {}
+};
+
 /// The one-line description of any exception_ptr: "TypeName: what()".
 /// Never throws; unknown exception types are described as "unknown exception".
 std::string describe_exception(const std::exception_ptr& error) noexcept;
