@@ -396,6 +396,7 @@ void EventLoop::close() {
       }
     }
   }
+  detail::trim_frame_cache();
   reactor_->remove(wake_fd_);
   ::close(wake_fd_);
   wake_fd_ = -1;

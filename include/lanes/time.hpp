@@ -14,7 +14,10 @@ namespace lanes {
 /// throws CancelledError in the sleeping task.
 class SleepAwaiter : detail::TimerNode, detail::CancelHook {
  public:
-  explicit SleepAwaiter(EventLoop::Clock::duration delay) noexcept : delay_(delay) {}
+  // The delay waits in `when` until the timer is armed: one field less per sleeper.
+  explicit SleepAwaiter(EventLoop::Clock::duration delay) noexcept {
+    when = EventLoop::Clock::time_point(delay);
+  }
   SleepAwaiter(const SleepAwaiter&) = delete;
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter() {
@@ -26,13 +29,14 @@ class SleepAwaiter : detail::TimerNode, detail::CancelHook {
   void await_suspend(std::coroutine_handle<> h) {
     task_ = &detail::require_current_task();
     on_cancel = &SleepAwaiter::cancel_thunk;
-    if (delay_ <= EventLoop::Clock::duration::zero()) {
+    const auto delay = when.time_since_epoch();
+    if (delay <= EventLoop::Clock::duration::zero()) {
       // sleep(0s): yield to the other ready tasks, once.
       task_->suspend(h, nullptr);
       task_->wake();
       return;
     }
-    when = EventLoop::Clock::now() + delay_;
+    when = EventLoop::Clock::now() + delay;
     fire = &SleepAwaiter::fire_thunk;
     task_->loop().add_timer(*this);
     task_->suspend(h, this);
@@ -49,7 +53,6 @@ class SleepAwaiter : detail::TimerNode, detail::CancelHook {
     return false;  // the task is woken with CancelledError
   }
 
-  EventLoop::Clock::duration delay_;
   detail::TaskCoreBase* task_ = nullptr;
 };
 

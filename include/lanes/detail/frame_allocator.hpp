@@ -1,11 +1,12 @@
 // lanes/detail/frame_allocator.hpp — where coroutine frames live.
 //
-// Spawning a task costs one frame allocation, and frames of one coroutine are all
-// the same size, so a per-thread cache of freed blocks by size class turns most
+// Spawning a task costs a frame and a task state, and both come in a few fixed
+// sizes, so a per-thread cache of freed blocks by size class turns most
 // allocations into a pop from a singly-linked list. Blocks may be freed on another
 // thread than the one that made them: each thread's cache only keeps blocks the
 // general allocator made, so any thread may keep or free any block. The cache is
-// bounded, and off under sanitizers so that they see every use after free.
+// bounded, trimmed when a loop closes, and off under sanitizers so that they see
+// every use after free.
 #pragma once
 
 #include <cstddef>
@@ -16,13 +17,15 @@ namespace lanes::detail {
 #if defined(LANES_SANITIZED)
 inline void* frame_allocate(std::size_t size) { return ::operator new(size); }
 inline void frame_deallocate(void* p, std::size_t) noexcept { ::operator delete(p); }
+inline void trim_frame_cache() noexcept {}
 #else
 
 class FrameCache {
  public:
-  static constexpr std::size_t kGranule = 64;
-  static constexpr std::size_t kClasses = 16;           // blocks up to 1 KiB
-  static constexpr std::size_t kMaxBytesPerClass = 4u << 20;
+  static constexpr std::size_t kGranule = 16;
+  static constexpr std::size_t kClasses = 64;            // blocks up to 1 KiB
+  static constexpr std::size_t kMaxBytesPerClass = 256u << 20;
+  static constexpr std::size_t kTrimmedBytesPerClass = 1u << 20;
 
   static std::size_t size_class(std::size_t size) noexcept { return (size - 1) / kGranule; }
 
@@ -51,15 +54,22 @@ class FrameCache {
     ::operator delete(p);
   }
 
-  ~FrameCache() {
-    alive_ = false;
-    for (auto*& head : heads_) {
-      while (head) {
-        FreeBlock* next = head->next;
-        ::operator delete(head);
-        head = next;
+  /// Gives blocks back to the general allocator until each class holds at most
+  /// `keep_bytes`.
+  void trim(std::size_t keep_bytes) noexcept {
+    for (std::size_t c = 0; c < kClasses; ++c) {
+      while (heads_[c] && counts_[c] * (c + 1) * kGranule > keep_bytes) {
+        FreeBlock* next = heads_[c]->next;
+        ::operator delete(heads_[c]);
+        heads_[c] = next;
+        --counts_[c];
       }
     }
+  }
+
+  ~FrameCache() {
+    alive_ = false;
+    trim(0);
   }
 
  private:
@@ -76,6 +86,10 @@ inline thread_local FrameCache tls_frame_cache;
 inline void* frame_allocate(std::size_t size) { return tls_frame_cache.allocate(size); }
 inline void frame_deallocate(void* p, std::size_t size) noexcept {
   tls_frame_cache.deallocate(p, size);
+}
+/// Called when a loop closes: a burst of tasks should not pin its peak memory.
+inline void trim_frame_cache() noexcept {
+  tls_frame_cache.trim(FrameCache::kTrimmedBytesPerClass);
 }
 #endif
 

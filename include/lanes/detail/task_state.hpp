@@ -6,6 +6,7 @@
 #include <exception>
 #include <type_traits>
 
+#include "lanes/detail/frame_allocator.hpp"
 #include "lanes/detail/future_state.hpp"
 #include "lanes/detail/task_core.hpp"
 #include "lanes/task.hpp"
@@ -39,6 +40,10 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
   }
 
   bool cancel() noexcept override { return cancel_from_any_thread(*this); }
+
+  // Task states come in few sizes and churn with the frames: same cache.
+  static void* operator new(std::size_t size) { return frame_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
  protected:
   void step() noexcept override {
