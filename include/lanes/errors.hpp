@@ -99,6 +99,20 @@ class BrokenBarrierError : public Error {
   explicit BrokenBarrierError(const std::string& msg) : Error(msg) {}
 };
 
+/// An executor can no longer run jobs (concurrent.futures.BrokenExecutor).
+class BrokenExecutor : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A ThreadPoolExecutor whose thread initializer threw: its queued jobs fail with
+/// this error and submit() throws it (concurrent.futures.thread.BrokenThreadPool).
+/// Make a new executor, after fixing the initializer.
+class BrokenThreadPool : public BrokenExecutor {
+ public:
+  using BrokenExecutor::BrokenExecutor;
+};
+
 /// The one-line description of any exception_ptr: "TypeName: what()".
 /// Never throws; unknown exception types are described as "unknown exception".
 std::string describe_exception(const std::exception_ptr& error) noexcept;
