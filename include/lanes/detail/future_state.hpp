@@ -99,6 +99,10 @@ class FutureStateBase {
     return error_;
   }
   void mark_retrieved() noexcept { retrieved_.store(true, std::memory_order_relaxed); }
+  /// True if it finished with an error (not cancelled). Does not mark the error
+  /// retrieved: wait(FIRST_EXCEPTION) looks without taking. error_ is written
+  /// before the status is published, so reading it after done() is race-free.
+  bool has_error() const noexcept { return status() == FutureStatus::finished && error_; }
 
  protected:
   virtual ~FutureStateBase();
