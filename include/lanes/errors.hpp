@@ -113,6 +113,63 @@ class BrokenThreadPool : public BrokenExecutor {
   using BrokenExecutor::BrokenExecutor;
 };
 
+/// Bytes that do not follow lanes' wire format: a malformed frame on a worker's socket,
+/// a truncated value, a length larger than the bytes that follow, a bad enum or variant
+/// index. The message says what was wrong and at which offset.
+class WireFormatError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// ProcessPoolExecutor::submit/map of a function that was never registered with
+/// LANES_REGISTER (or that another function's registration shadows). Names the function.
+class UnregisteredFunctionError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// An exception thrown by a function running in a process-pool worker, carried back:
+/// type_name() is the original type (demangled), message() its what().
+class RemoteError : public Error {
+ public:
+  RemoteError(std::string type_name, std::string message, const std::string& function)
+      : Error(type_name + " raised in a process-pool worker running `" + function +
+              "`: " + message),
+        type_name_(std::move(type_name)), message_(std::move(message)) {}
+  /// The demangled type of the exception thrown in the worker, e.g. "std::out_of_range".
+  const std::string& type_name() const noexcept { return type_name_; }
+  /// The what() of the exception thrown in the worker.
+  const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string type_name_;
+  std::string message_;
+};
+
+/// A process-pool worker died while it ran this task: a signal (SIGSEGV, SIGABRT,
+/// SIGKILL from outside or the OOM killer) or an exit() inside the task. Only that
+/// task fails; the pool replaces the worker and goes on.
+class WorkerCrashedError : public Error {
+ public:
+  WorkerCrashedError(const std::string& msg, int signal, int exit_code)
+      : Error(msg), signal_(signal), exit_code_(exit_code) {}
+  /// The signal that killed the worker, or 0 if it exited.
+  int signal() const noexcept { return signal_; }
+  /// The worker's exit status if it exited, or -1 if a signal killed it.
+  int exit_code() const noexcept { return exit_code_; }
+
+ private:
+  int signal_;
+  int exit_code_;
+};
+
+/// A process pool that cannot run tasks: its initializer failed, or a worker could not
+/// be started (Python's BrokenProcessPool). Create a new pool after fixing the cause.
+class BrokenProcessPool : public Error {
+ public:
+  using Error::Error;
+};
+
 /// The one-line description of any exception_ptr: "TypeName: what()".
 /// Never throws; unknown exception types are described as "unknown exception".
 std::string describe_exception(const std::exception_ptr& error) noexcept;
