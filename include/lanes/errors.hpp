@@ -165,9 +165,9 @@ class WorkerCrashedError : public Error {
 
 /// A process pool that cannot run tasks: its initializer failed, or a worker could not
 /// be started (Python's BrokenProcessPool). Create a new pool after fixing the cause.
-class BrokenProcessPool : public Error {
+class BrokenProcessPool : public BrokenExecutor {
  public:
-  using Error::Error;
+  using BrokenExecutor::BrokenExecutor;
 };
 
 /// The one-line description of any exception_ptr: "TypeName: what()".
