@@ -4,5 +4,7 @@
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
 #include "lanes/loop.hpp"
+#include "lanes/queue.hpp"
+#include "lanes/sync.hpp"
 #include "lanes/task.hpp"
 #include "lanes/time.hpp"
