@@ -1,4 +1,5 @@
-// The epoll backend of detail::Reactor: level-triggered, one watcher per descriptor.
+// The epoll backend of detail::Reactor: level-triggered unless asked for edges
+// (kEdgeTriggered), one watcher per descriptor.
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@ std::uint32_t to_epoll(std::uint32_t events) noexcept {
   std::uint32_t e = 0;
   if (events & kReadable) e |= EPOLLIN | EPOLLRDHUP;
   if (events & kWritable) e |= EPOLLOUT;
+  if (events & kEdgeTriggered) e |= EPOLLET;
   return e;
 }
 

@@ -17,6 +17,10 @@ enum IoEvents : std::uint32_t {
   kWritable = 1u << 1,
   kHangup = 1u << 2,
   kError = 1u << 3,
+  /// Given to add/modify: report each change of readiness once (epoll's EPOLLET)
+  /// instead of for as long as it lasts. Streams register once with both
+  /// directions and never call modify again: no system call per operation.
+  kEdgeTriggered = 1u << 4,
 };
 
 /// Embedded in whatever waits on a descriptor; called on the loop thread.
