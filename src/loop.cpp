@@ -395,6 +395,12 @@ void EventLoop::close() {
         static_cast<Handle::Entry*>(node)->keep_alive.reset();
       }
     }
+    // Newest first: a module made later may rely on one made before it.
+    while (!extensions_.empty()) {
+      auto ext = std::move(extensions_.back().second);
+      extensions_.pop_back();
+      ext.reset();
+    }
   }
   detail::trim_frame_cache();
   reactor_->remove(wake_fd_);

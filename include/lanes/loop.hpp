@@ -25,6 +25,15 @@
 
 namespace lanes {
 
+namespace detail {
+/// Per-loop state of an optional module (the I/O registry, signal handlers, child
+/// watchers): made on first use, destroyed by close() after the pending tasks, so
+/// that nothing a module registered with the reactor outlives the loop.
+struct LoopExtension {
+  virtual ~LoopExtension() = default;
+};
+}  // namespace detail
+
 /// What call_exception_handler receives (asyncio's context dict, typed).
 struct ExceptionContext {
   std::string message;
@@ -130,6 +139,18 @@ class EventLoop {
   void unlink_task(detail::TaskCoreBase& task) noexcept;
   /// Cancels every live task and runs until all have finished (run()'s clean-up).
   void cancel_all_tasks();
+  /// The extension installed under `key` (an address private to its module), or null.
+  detail::LoopExtension* extension(const void* key) const noexcept {
+    for (const auto& e : extensions_)
+      if (e.first == key) return e.second.get();
+    return nullptr;
+  }
+  /// Installs `ext` under `key`. Throws RuntimeError if the loop is closed.
+  detail::LoopExtension& set_extension(const void* key, std::unique_ptr<detail::LoopExtension> ext) {
+    check_open();
+    extensions_.emplace_back(key, std::move(ext));
+    return *extensions_.back().second;
+  }
 
  private:
   struct Remote {
@@ -155,6 +176,8 @@ class EventLoop {
   // Invariant: true whenever remote_ may be non-empty; set under remote_mutex_,
   // cleared by the loop thread under it when it takes the batch.
   std::atomic<bool> remote_pending_{false};
+
+  std::vector<std::pair<const void*, std::unique_ptr<detail::LoopExtension>>> extensions_;
 
   detail::TaskCoreBase* live_head_ = nullptr;
   std::size_t live_count_ = 0;
