@@ -30,18 +30,25 @@ namespace bench_alloc {
 inline std::atomic<bool> g_counting{false};
 
 struct ThreadCounters {
+  static constexpr std::size_t kGranule = 16;
+  static constexpr std::size_t kBuckets = 65;  // requested sizes up to 1 KiB, then "more"
   std::int64_t live = 0;   // bytes allocated and not freed since the window opened
   std::int64_t peak = 0;   // the largest `live` seen since the window opened
   std::uint64_t allocations = 0;
+  // allocations by requested size rounded up to kGranule: by_size[i] counts sizes in
+  // ((i-1)·16, i·16]; the last bucket counts everything above 1 KiB.
+  std::uint64_t by_size[kBuckets] = {};
 };
 inline thread_local ThreadCounters tls_counters;
 
-inline void note_alloc(void* p) noexcept {
+inline void note_alloc(void* p, std::size_t requested) noexcept {
   if (!g_counting.load(std::memory_order_relaxed) || p == nullptr) return;
   auto& c = tls_counters;
   c.live += static_cast<std::int64_t>(malloc_usable_size(p));
   if (c.live > c.peak) c.peak = c.live;
   ++c.allocations;
+  const std::size_t bucket = (requested + ThreadCounters::kGranule - 1) / ThreadCounters::kGranule;
+  ++c.by_size[bucket < ThreadCounters::kBuckets ? bucket : ThreadCounters::kBuckets - 1];
 }
 
 inline void note_free(void* p) noexcept {
@@ -80,7 +87,7 @@ class AllocWindow {
 inline void* allocate(std::size_t size) {
   void* p = std::malloc(size == 0 ? 1 : size);
   if (p == nullptr) throw std::bad_alloc();
-  note_alloc(p);
+  note_alloc(p, size);
   return p;
 }
 
@@ -88,7 +95,7 @@ inline void* allocate_aligned(std::size_t size, std::align_val_t align) {
   const auto a = static_cast<std::size_t>(align);
   void* p = std::aligned_alloc(a, (size + a - 1) / a * a);
   if (p == nullptr) throw std::bad_alloc();
-  note_alloc(p);
+  note_alloc(p, size);
   return p;
 }
 

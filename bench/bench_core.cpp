@@ -15,7 +15,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -158,6 +160,9 @@ struct SleepMemory {
   double bytes_per_task = 0;
   double allocs_per_task = 0;
   double cold_wall_s = 0;
+  // The allocations each task makes, by requested size (rounded up to 16 bytes):
+  // what bytes_per_task is made of.
+  std::vector<std::pair<std::size_t, double>> sizes_per_task;
 };
 
 SleepMemory measure_sleep_memory(std::size_t n) {
@@ -171,6 +176,12 @@ SleepMemory measure_sleep_memory(std::size_t n) {
     m.cold_wall_s = std::chrono::duration<double>(t1 - t0).count();
     m.bytes_per_task = static_cast<double>(counted.peak) / static_cast<double>(n);
     m.allocs_per_task = static_cast<double>(counted.allocations) / static_cast<double>(n);
+    for (std::size_t b = 0; b < bench_alloc::ThreadCounters::kBuckets; ++b) {
+      const double per_task = static_cast<double>(counted.by_size[b]) / static_cast<double>(n);
+      if (per_task >= 0.5) {
+        m.sizes_per_task.emplace_back(b * bench_alloc::ThreadCounters::kGranule, per_task);
+      }
+    }
   });
   worker.join();
   return m;
@@ -192,6 +203,11 @@ void BM_sleep_100k(benchmark::State& state) {
   state.counters["cold_wall_s"] = memory.cold_wall_s;
   state.counters["bytes_per_task"] = memory.bytes_per_task;
   state.counters["allocs_per_task"] = memory.allocs_per_task;
+  // e.g. alloc_160B_per_task = 1: one allocation of 145..160 bytes per sleeping task
+  // (alloc_1040B_per_task counts the ones above 1 KiB).
+  for (const auto& [size, per_task] : memory.sizes_per_task) {
+    state.counters["alloc_" + std::to_string(size) + "B_per_task"] = per_task;
+  }
 }
 BENCHMARK(BM_sleep_100k)
     ->Arg(100'000)
