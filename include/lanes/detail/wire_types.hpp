@@ -343,7 +343,7 @@ struct WireCodec<std::variant<Ts...>> {
   template <std::size_t... I>
   static void decode_at(WireReader& r, std::variant<Ts...>& v, std::size_t index,
                         std::index_sequence<I...>) {
-    ((index == I ? (wire_decode(r, v.template emplace<I>()), true) : false) || ...);
+    (void)((index == I ? (wire_decode(r, v.template emplace<I>()), true) : false) || ...);
   }
 };
 
