@@ -124,6 +124,37 @@ BENCHMARK(BM_spawn_gather<int>)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// The same inside one loop that lives on: a long-running program's steady state, where
+// the frames and task states of the previous burst are still in the loop thread's
+// frame cache (lanes::run trims that cache when its loop closes). One untimed burst
+// first fills it.
+template <class T>
+lanes::Task<void> spawn_gather_repeated(benchmark::State& state, std::size_t n) {
+  auto warm_up = co_await spawn_gather<T>(n);
+  benchmark::DoNotOptimize(warm_up);
+  for (auto _ : state) {
+    auto sum = co_await spawn_gather<T>(n);
+    benchmark::DoNotOptimize(sum);
+  }
+}
+
+template <class T>
+void BM_spawn_gather_warm(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  lanes::run(spawn_gather_repeated<T>(state, n));
+  set_per_item(state, static_cast<double>(n));
+}
+BENCHMARK(BM_spawn_gather_warm<void>)
+    ->Name("BM_spawn_gather_warm/void")
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_spawn_gather_warm<int>)
+    ->Name("BM_spawn_gather_warm/int")
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 // Args: depth, repeats. 1000 x 1000 is the workload every peer runs (Python's
 // recursion limit forbids deeper); 1'000'000 x 1 shows that depth costs no stack.
 void BM_await_chain(benchmark::State& state) {
