@@ -231,8 +231,11 @@ lanes::Task<void> cancelled_get_loses_nothing() {
   c.cancel();  // cancelled while waiting, never woken
   q.put_nowait(1);  // wakes 'a' ...
   a.cancel();       // ... cancelled before it runs: 1 must reach 'b'
-  EXPECT_EQ(co_await b, 1);
   co_await yield_many();
+  EXPECT_TRUE(b.done()) << "the wake-up was not passed on";
+  if (b.done()) {
+    EXPECT_EQ(b.result(), 1);
+  }
   EXPECT_TRUE(a.cancelled());
   EXPECT_TRUE(c.cancelled());
   EXPECT_TRUE(q.empty());
@@ -285,8 +288,6 @@ TEST(Queue, CancelWithCrossThreadWakeInFlightLosesNothing) {
 }
 
 // ---- threads ---------------------------------------------------------------------
-
-constexpr int kShutDown = -1;
 
 struct Shared {
   explicit Shared(std::size_t maxsize, int producers) : q(maxsize), producers_left(producers) {}

@@ -102,7 +102,8 @@ lanes::Task<void> cancelled_lock_waiters(std::string& order) {
   EXPECT_TRUE(b.cancelled());
   lock.release();  // wakes 'a' ...
   a.cancel();      // ... which is cancelled before it runs: 'c' must get the lock
-  co_await c;
+  co_await yield_many();
+  EXPECT_TRUE(c.done()) << "the lock was not handed on";
   EXPECT_TRUE(a.cancelled());
   EXPECT_FALSE(lock.locked());
 }
@@ -111,6 +112,33 @@ TEST(Lock, CancelledWaiterDoesNotDeadlockOthers) {
   std::string order;
   lanes::run(cancelled_lock_waiters(order));
   EXPECT_EQ(order, "c");
+}
+
+lanes::Task<void> release_to_waiter_then_return(lanes::Lock& lock, std::string& order) {
+  co_await lock.acquire();
+  lanes::create_task(record_acquire(lock, order, 'w'));
+  co_await yield_many();
+  lock.release();  // 'w' is woken; the loop stops before it runs
+}
+
+lanes::Task<void> acquire_in_new_loop(lanes::Lock& lock, std::string& order) {
+  auto t = lanes::create_task(record_acquire(lock, order, 'n'));
+  co_await yield_many();
+  EXPECT_TRUE(t.done());
+}
+
+TEST(Lock, UsableAfterLoopClosedWithWokenWaiter) {
+  lanes::Lock lock;
+  std::string order;
+  {
+    lanes::EventLoop loop;
+    loop.run_until_complete(release_to_waiter_then_return(lock, order));
+    loop.close();  // destroys the woken, never-run waiter
+  }
+  EXPECT_EQ(order, "");
+  EXPECT_FALSE(lock.locked());
+  lanes::run(acquire_in_new_loop(lock, order));
+  EXPECT_EQ(order, "n");
 }
 
 // ---- Event -----------------------------------------------------------------------
@@ -238,7 +266,8 @@ lanes::Task<void> condition_cancel() {
     cond.notify(1);  // goes to the victim ...
     victim.cancel();  // ... which is cancelled before it runs: 'other' gets it
   }
-  co_await other;
+  co_await yield_many();
+  EXPECT_TRUE(other.done()) << "the notification was lost";
   EXPECT_EQ(woken, 1);
   EXPECT_TRUE(victim.cancelled());
   EXPECT_TRUE(held);  // re-acquired before CancelledError came out
@@ -298,13 +327,34 @@ lanes::Task<void> semaphore_cancel() {
   co_await yield_many();
   sem.release();  // the slot goes to 'a' ...
   a.cancel();     // ... cancelled before it runs: the slot must reach 'b'
-  co_await b;
+  co_await yield_many();
+  EXPECT_TRUE(b.done()) << "the slot was lost";
   EXPECT_TRUE(a.cancelled());
   EXPECT_EQ(got, 1);
   EXPECT_EQ(sem.value(), 0);
 }
 
 TEST(Semaphore, CancelledWokenWaiterPassesSlotOn) { lanes::run(semaphore_cancel()); }
+
+lanes::Task<void> give_slot_then_return(lanes::Semaphore& sem, int& got) {
+  co_await sem.acquire();
+  lanes::create_task(sem_acquire_once(sem, got));
+  co_await yield_many();
+  sem.release();  // the slot goes to the waiter; the loop stops before it runs
+}
+
+TEST(Semaphore, SlotReturnsWhenLoopClosedWithWokenWaiter) {
+  lanes::Semaphore sem(1);
+  int got = 0;
+  {
+    lanes::EventLoop loop;
+    loop.run_until_complete(give_slot_then_return(sem, got));
+    loop.close();
+  }
+  EXPECT_EQ(got, 0);
+  EXPECT_EQ(sem.value(), 1);
+  EXPECT_FALSE(sem.locked());
+}
 
 lanes::Task<void> bounded_over_release() {
   lanes::BoundedSemaphore sem(2);

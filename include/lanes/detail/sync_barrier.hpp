@@ -63,7 +63,7 @@ class Barrier {
     explicit ChangeAwaiter(Barrier& b) noexcept : ListAwaiter(b.waiters_) {}
     bool await_ready() const noexcept { return false; }
     void await_resume() {
-      if (suspended()) task->throw_if_cancelled();
+      if (resumed()) task->throw_if_cancelled();
     }
   };
 

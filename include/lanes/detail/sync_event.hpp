@@ -22,7 +22,7 @@ class Event {
     bool await_ready() const noexcept { return event_->value_; }
     bool await_resume() {
       // A waiter woken by set() returns true even if clear() came before it ran.
-      if (suspended()) task->throw_if_cancelled();
+      if (resumed()) task->throw_if_cancelled();
       return true;
     }
 
@@ -110,7 +110,7 @@ class Condition {
     explicit NotifyAwaiter(Condition& c) noexcept : ListAwaiter(c.waiters_), cond_(&c) {}
     bool await_ready() const noexcept { return false; }
     void await_resume() {
-      if (!suspended() || !task->cancel_pending()) return;
+      if (!resumed() || !task->cancel_pending()) return;
       // Notified, then cancelled before it ran: the notification must not be lost.
       if (woken) cond_->wake(1);
       task->throw_if_cancelled();

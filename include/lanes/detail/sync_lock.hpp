@@ -74,9 +74,15 @@ class Lock {
   class AcquireAwaiter : public detail::ListAwaiter<AcquireAwaiter> {
    public:
     explicit AcquireAwaiter(Lock& lock) noexcept : ListAwaiter(lock.waiters_), lock_(&lock) {}
+    AcquireAwaiter(const AcquireAwaiter&) = delete;
+    AcquireAwaiter& operator=(const AcquireAwaiter&) = delete;
+    ~AcquireAwaiter() {
+      // Handed the lock, then destroyed unrun (loop close): the lock stays usable.
+      if (grant_abandoned()) lock_->handoff_ = false;
+    }
     bool await_ready() noexcept { return lock_->try_acquire_now(); }
     bool await_resume() {
-      if (suspended()) lock_->finish_wait(woken, *task);
+      if (resumed()) lock_->finish_wait(woken, *task);
       return true;
     }
 

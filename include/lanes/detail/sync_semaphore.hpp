@@ -18,9 +18,15 @@ class Semaphore {
   class AcquireAwaiter : public detail::ListAwaiter<AcquireAwaiter> {
    public:
     explicit AcquireAwaiter(Semaphore& s) noexcept : ListAwaiter(s.waiters_), sem_(&s) {}
+    AcquireAwaiter(const AcquireAwaiter&) = delete;
+    AcquireAwaiter& operator=(const AcquireAwaiter&) = delete;
+    ~AcquireAwaiter() {
+      // Given a slot, then destroyed unrun (loop close): the slot goes back.
+      if (grant_abandoned()) ++sem_->value_;
+    }
     bool await_ready() noexcept { return sem_->try_acquire_now(); }
     bool await_resume() {
-      if (suspended()) sem_->finish_wait(woken, *task);
+      if (resumed()) sem_->finish_wait(woken, *task);
       return true;
     }
 

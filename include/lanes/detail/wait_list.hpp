@@ -126,7 +126,13 @@ class ListAwaiter : protected LoopWaiter {
   }
 
  protected:
+  /// True once parked, until await_resume calls resumed().
   bool suspended() const noexcept { return suspended_; }
+  /// Called first in await_resume: true if the task really waited.
+  bool resumed() noexcept { return std::exchange(suspended_, false); }
+  /// True if the primitive granted the wait but the task never ran to take it:
+  /// its frame is being destroyed (loop close) and the grant must be undone.
+  bool grant_abandoned() const noexcept { return suspended_ && woken; }
   LoopWaitList& list() const noexcept { return *list_; }
 
  private:
