@@ -4,7 +4,9 @@
 // asyncio (peers/asyncio_spawn.py), Go (peers/sleep_go.go) and plain threads
 // (peers/thread_sleep.cpp); bench/run.sh runs them all in one go and writes
 // docs/benchmarks.md. Every figure that run.sh reads is a counter:
-//   ns_per_item     wall nanoseconds per task / per await (lower is better)
+//   ns_per_item     CPU nanoseconds of the loop's thread per task / per await (lower
+//                   is better). CPU time, not wall time: these workloads never wait,
+//                   and on a shared machine other processes inflate wall time only.
 //   wall_s          (sleep) seconds from the first create_task to the last wake-up
 //   bytes_per_task  (sleep) peak bytes live on the loop thread / number of tasks,
 //                   counted by the replaced operator new of alloc_counter.hpp
@@ -94,7 +96,8 @@ lanes::Task<std::int64_t> spawn_sleepers(std::size_t n, std::chrono::millisecond
   co_return co_await await_all(futures);
 }
 
-// Reports wall nanoseconds per item from the benchmark's own (real) time.
+// Reports CPU nanoseconds per item from the benchmark's CPU time (the rate counters
+// use CPU time because these benchmarks do not call UseRealTime).
 void set_per_item(benchmark::State& state, double items) {
   state.SetItemsProcessed(static_cast<std::int64_t>(items) * state.iterations());
   // (items·1e-9 · iterations / seconds)^-1 = nanoseconds per item.
@@ -116,13 +119,11 @@ void BM_spawn_gather(benchmark::State& state) {
 BENCHMARK(BM_spawn_gather<void>)
     ->Name("BM_spawn_gather/void")
     ->Arg(1'000'000)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_spawn_gather<int>)
     ->Name("BM_spawn_gather/int")
     ->Arg(1'000'000)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->Unit(benchmark::kMillisecond);
 
 // The same inside one loop that lives on: a long-running program's steady state, where
 // the frames and task states of the previous burst are still in the loop thread's
@@ -147,13 +148,11 @@ void BM_spawn_gather_warm(benchmark::State& state) {
 BENCHMARK(BM_spawn_gather_warm<void>)
     ->Name("BM_spawn_gather_warm/void")
     ->Arg(1'000'000)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_spawn_gather_warm<int>)
     ->Name("BM_spawn_gather_warm/int")
     ->Arg(1'000'000)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->Unit(benchmark::kMillisecond);
 
 // Args: depth, repeats. 1000 x 1000 is the workload every peer runs (Python's
 // recursion limit forbids deeper); 1'000'000 x 1 shows that depth costs no stack.
@@ -169,8 +168,7 @@ void BM_await_chain(benchmark::State& state) {
 BENCHMARK(BM_await_chain)
     ->Args({1000, 1000})
     ->Args({1'000'000, 1})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
+    ->Unit(benchmark::kMillisecond);
 
 void BM_await_seq(benchmark::State& state) {
   const auto n = static_cast<int>(state.range(0));
@@ -180,7 +178,7 @@ void BM_await_seq(benchmark::State& state) {
   }
   set_per_item(state, n);
 }
-BENCHMARK(BM_await_seq)->Arg(1'000'000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_await_seq)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 
 // 100k tasks each sleeping 100 ms; wall time from the first create_task to the end of
 // lanes::run. The timed runs are on the benchmark's thread, as the peers' are (best of

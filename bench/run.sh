@@ -112,10 +112,12 @@ part_header() {
     echo "| Python | $py |"
     echo "| Go | $go_ver |"
     echo
-    echo "How to read: each workload ran $REPS times and the tables show the best run"
-    echo "(the least disturbed by the other processes of a shared 2-core machine)."
-    echo "Ratios are \"peer time / lanes time\" from the same run: above 1, lanes is"
-    echo "faster. Absolute times move from run to run on these machines; ratios less."
+    echo "How to read: each workload ran $REPS times and the tables show the best run."
+    echo "Times per task or per await are CPU time (user + system) of the one thread"
+    echo "that runs the loop: those workloads never wait, and on a shared 2-core machine"
+    echo "other processes inflate wall time, not CPU time. Times of the sleep workloads"
+    echo "are wall time. Ratios are \"peer / lanes\" from the same run: above 1, lanes"
+    echo "is faster (or smaller). Absolute times move from run to run; ratios less."
     echo
   } >"$PARTS/00-header.md"
 }

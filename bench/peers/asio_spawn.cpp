@@ -2,8 +2,10 @@
 // coroutines (co_spawn, awaitable, steady_timer), on one io_context thread.
 //
 // Prints one JSON line per workload:
-//   {"peer": "asio", "workload": ..., "ns_per_item": ..., "wall_s": ..., "bytes_per_task": ...}
-// Each workload runs --reps times (default 3) in this process and the best run is
+//   {"peer": "asio", "workload": ..., "ns_per_item": ..., "wall_s": ..., "cpu_s": ...,
+//    "bytes_per_task": ...}
+// ns_per_item is CPU time of the loop's thread per item, as in bench_core. Each
+// workload runs --reps times (default 3) in this process and the best run is
 // printed; the sleep's bytes come from one extra run on a fresh thread with the
 // allocation counter of alloc_counter.hpp on, as in bench_core.
 //
@@ -30,6 +32,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -132,10 +136,29 @@ awaitable<std::int64_t> spawn_sleepers(std::size_t n, std::chrono::milliseconds 
   co_return static_cast<std::int64_t>(n);
 }
 
-// Runs `make()` to completion on a new io_context (one thread, this one); returns
-// the wall seconds including the io_context's creation, as lanes::run does.
-double run_once(const std::function<awaitable<std::int64_t>()>& make, std::int64_t expect) {
+// Seconds of one run: wall, and CPU of this thread (user + system). The per-item
+// figures use CPU time, as bench_core does: the workloads never wait, and other
+// processes of a shared machine inflate wall time only.
+struct Times {
+  double wall = 1e300;
+  double cpu = 1e300;
+  void keep_best(const Times& t) {
+    wall = std::min(wall, t.wall);
+    cpu = std::min(cpu, t.cpu);
+  }
+};
+
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// Runs `make()` to completion on a new io_context (one thread, this one); the times
+// include the io_context's creation, as lanes::run's include the loop's.
+Times run_once(const std::function<awaitable<std::int64_t>()>& make, std::int64_t expect) {
   const auto t0 = Clock::now();
+  const double c0 = thread_cpu_seconds();
   std::int64_t got = -1;
   {
     asio::io_context ctx(1);
@@ -145,30 +168,33 @@ double run_once(const std::function<awaitable<std::int64_t>()>& make, std::int64
     });
     ctx.run();
   }
+  const double c1 = thread_cpu_seconds();
   const auto t1 = Clock::now();
   if (expect >= 0 && got != expect) {
     std::fprintf(stderr, "asio_spawn: wrong result %lld (expected %lld)\n",
                  static_cast<long long>(got), static_cast<long long>(expect));
     std::exit(1);
   }
-  return std::chrono::duration<double>(t1 - t0).count();
+  return {std::chrono::duration<double>(t1 - t0).count(), c1 - c0};
 }
 
 // The spawn workloads again, `reps` times inside one io_context after one untimed
-// burst (bench_core's BM_spawn_gather_warm): the best burst's seconds.
-double run_in_one_context(const std::function<awaitable<std::int64_t>()>& make,
-                          std::int64_t expect, int reps) {
-  double best = 1e300;
+// burst (bench_core's BM_spawn_gather_warm): the best burst's times.
+Times run_in_one_context(const std::function<awaitable<std::int64_t>()>& make,
+                         std::int64_t expect, int reps) {
+  Times best;
   asio::io_context ctx(1);
   asio::co_spawn(
       ctx,
       [&]() -> awaitable<void> {
         for (int r = -1; r < reps; ++r) {
           const auto t0 = Clock::now();
+          const double c0 = thread_cpu_seconds();
           const std::int64_t got = co_await make();
+          const double c1 = thread_cpu_seconds();
           const auto t1 = Clock::now();
           if (got != expect) throw std::runtime_error("asio_spawn: wrong result");
-          if (r >= 0) best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+          if (r >= 0) best.keep_best({std::chrono::duration<double>(t1 - t0).count(), c1 - c0});
         }
       },
       [](std::exception_ptr e) {
@@ -187,9 +213,11 @@ struct Workload {
   bool warm = false;  // timed inside one io_context (run_in_one_context)
 };
 
-void emit(const std::string& name, double ns_per_item, double wall_s, double bytes_per_task) {
-  std::printf("{\"peer\": \"asio\", \"workload\": \"%s\", \"ns_per_item\": %.3f, \"wall_s\": %.6f",
-              name.c_str(), ns_per_item, wall_s);
+void emit(const std::string& name, double items, const Times& best, double bytes_per_task) {
+  std::printf(
+      "{\"peer\": \"asio\", \"workload\": \"%s\", \"ns_per_item\": %.3f, \"wall_s\": %.6f, "
+      "\"cpu_s\": %.6f",
+      name.c_str(), best.cpu * 1e9 / items, best.wall, best.cpu);
   if (bytes_per_task >= 0) std::printf(", \"bytes_per_task\": %.1f", bytes_per_task);
   std::printf("}\n");
   std::fflush(stdout);
@@ -231,11 +259,11 @@ int main(int argc, char** argv) {
 
   for (const auto& w : workloads) {
     if (!only.empty() && w.name != only) continue;
-    double best = 1e300;
+    Times best;
     if (w.warm) {
       best = run_in_one_context(w.make, w.expect, reps);
     } else {
-      for (int r = 0; r < reps; ++r) best = std::min(best, run_once(w.make, w.expect));
+      for (int r = 0; r < reps; ++r) best.keep_best(run_once(w.make, w.expect));
     }
     double bytes = -1;
     if (w.count_bytes) {
@@ -246,7 +274,7 @@ int main(int argc, char** argv) {
       });
       worker.join();
     }
-    emit(w.name, best * 1e9 / w.items, best, bytes);
+    emit(w.name, w.items, best, bytes);
   }
   return 0;
 }
