@@ -102,13 +102,13 @@ void Barrier::leave() noexcept {
   waiters_.wake_all();
 }
 
-DoneAwaitable Barrier::reset() noexcept {
+detail::AlreadyDone Barrier::reset() noexcept {
   state_ = count_ > 0 ? State::resetting : State::filling;
   waiters_.wake_all();
   return {};
 }
 
-DoneAwaitable Barrier::abort() noexcept {
+detail::AlreadyDone Barrier::abort() noexcept {
   state_ = State::broken;
   waiters_.wake_all();
   return {};

@@ -57,7 +57,8 @@ class QueueCore {
   QueueCore(const QueueCore&) = delete;
   QueueCore& operator=(const QueueCore&) = delete;
 
-  /// The number of items in the queue now.
+  /// The number of items in the queue now. These four only read under the
+  /// queue's mutex and do not throw.
   std::size_t qsize() const;
   /// True if the queue holds no item now.
   bool empty() const;

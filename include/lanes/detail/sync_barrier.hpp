@@ -11,13 +11,15 @@
 
 namespace lanes {
 
+namespace detail {
 /// What Barrier::abort() and Barrier::reset() return: they act at once, and the
 /// result may also be co_awaited (as in Python, where both are coroutines).
-struct DoneAwaitable {
+struct AlreadyDone {
   bool await_ready() const noexcept { return true; }
   void await_suspend(std::coroutine_handle<>) const noexcept {}
   void await_resume() const noexcept {}
 };
+}  // namespace detail
 
 /// A rendezvous of `parties` tasks (asyncio.Barrier): each wait() blocks until
 /// that many tasks are waiting, then all are released together and the barrier
@@ -39,13 +41,14 @@ class Barrier {
 
   /// Puts the barrier back in its empty state. Tasks waiting now get
   /// BrokenBarrierError. Never throws.
-  DoneAwaitable reset() noexcept;
+  detail::AlreadyDone reset() noexcept;
 
   /// Breaks the barrier: tasks waiting now, and every later wait() until reset(),
   /// get BrokenBarrierError. Never throws.
-  DoneAwaitable abort() noexcept;
+  detail::AlreadyDone abort() noexcept;
 
-  /// The number of tasks needed to release the barrier.
+  /// The number of tasks needed to release the barrier. Never throws (nor do the
+  /// two below).
   std::size_t parties() const noexcept { return parties_; }
   /// The number of tasks waiting for the group to fill.
   std::size_t n_waiting() const noexcept { return state_ == State::filling ? count_ : 0; }

@@ -46,8 +46,9 @@ class Event {
     waiters_.wake_all();
   }
   /// Resets the flag; tasks calling wait() afterwards wait for the next set().
+  /// Never throws.
   void clear() noexcept { value_ = false; }
-  /// True if the flag is set.
+  /// True if the flag is set. Never throws.
   bool is_set() const noexcept { return value_; }
 
  private:
@@ -76,7 +77,7 @@ class Condition {
   }
   /// Releases the underlying lock; throws RuntimeError if it is not held.
   void release() { lock_->release(); }
-  /// True while the underlying lock is held.
+  /// True while the underlying lock is held. Never throws.
   bool locked() const noexcept { return lock_->locked(); }
 
   /// Releases the lock, waits until notified, re-acquires the lock; returns true.

@@ -39,7 +39,7 @@ class [[nodiscard]] ReleaseGuard {
   void release() {
     if (auto* h = std::exchange(held_, nullptr)) h->release();
   }
-  /// Gives up ownership without releasing; returns the primitive (or null).
+  /// Gives up ownership without releasing; returns the primitive (or null). Never throws.
   Lockable* dismiss() noexcept { return std::exchange(held_, nullptr); }
   bool owns_lock() const noexcept { return held_ != nullptr; }
   explicit operator bool() const noexcept { return owns_lock(); }
@@ -114,7 +114,7 @@ class Lock {
     wake_first();
   }
 
-  /// True while some task holds the lock.
+  /// True while some task holds the lock. Never throws.
   bool locked() const noexcept { return locked_; }
 
  private:

@@ -54,10 +54,10 @@ class Semaphore {
   /// ValueError if that would exceed its initial value.
   void release();
 
-  /// True if acquire() would wait: no free slot, or tasks already waiting.
+  /// True if acquire() would wait: no free slot, or tasks already waiting. Never throws.
   bool locked() const noexcept { return value_ == 0 || !waiters_.empty(); }
 
-  /// The number of free slots not yet promised to a woken waiter.
+  /// The number of free slots not yet promised to a woken waiter. Never throws.
   long value() const noexcept { return value_; }
 
  protected:
