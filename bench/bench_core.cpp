@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
+#include "lanes/combinators.hpp"
 #include "lanes/loop.hpp"
 #include "lanes/time.hpp"
 
@@ -36,20 +37,18 @@ using namespace std::chrono_literals;
 lanes::Task<void> trivial_void() { co_return; }
 lanes::Task<int> trivial_int(int i) { co_return i; }
 
-// Awaits every future of `futures`, as gather does; returns the sum of the values so
-// the compiler cannot drop the work.
+// lanes::gather of every future; returns the number of results (void) or their sum,
+// so the compiler cannot drop the work.
 template <class T>
-lanes::Task<std::int64_t> await_all(std::vector<lanes::Future<T>>& futures) {
-  std::int64_t sum = 0;
-  for (auto& f : futures) {
-    if constexpr (std::is_void_v<T>) {
-      co_await f;
-      ++sum;
-    } else {
-      sum += co_await f;
-    }
+lanes::Task<std::int64_t> gather_all(std::vector<lanes::Future<T>> futures) {
+  auto results = co_await lanes::gather(std::move(futures));
+  if constexpr (std::is_void_v<T>) {
+    co_return static_cast<std::int64_t>(results.size());
+  } else {
+    std::int64_t sum = 0;
+    for (const auto& v : results) sum += v;
+    co_return sum;
   }
-  co_return sum;
 }
 
 // create_task of n trivial tasks, then gather of all of them.
@@ -64,7 +63,7 @@ lanes::Task<std::int64_t> spawn_gather(std::size_t n) {
       futures.push_back(lanes::create_task(trivial_int(static_cast<int>(i))));
     }
   }
-  co_return co_await await_all(futures);
+  co_return co_await gather_all(std::move(futures));
 }
 
 // A Task awaiting a Task `depth` deep: each level is a coroutine frame, a symmetric
@@ -93,7 +92,7 @@ lanes::Task<std::int64_t> spawn_sleepers(std::size_t n, std::chrono::millisecond
   std::vector<lanes::Future<void>> futures;
   futures.reserve(n);
   for (std::size_t i = 0; i < n; ++i) futures.push_back(lanes::create_task(sleeper(d)));
-  co_return co_await await_all(futures);
+  co_return co_await gather_all(std::move(futures));
 }
 
 // Reports CPU nanoseconds per item from the benchmark's CPU time (the rate counters

@@ -197,7 +197,7 @@ def render_core(results_dir):
     # -- spawn + gather --
     out += ["### create_task + gather of 1,000,000 trivial tasks", "",
             "One task creates 1M tasks of a coroutine that returns at once, then gathers",
-            "them (lanes: awaits each Future in turn, as `gather` does). Asio: `co_spawn`",
+            "them (lanes: `co_await lanes::gather(std::move(futures))`). Asio: `co_spawn`",
             "with a completion handler that stores the result and counts down, the spawner",
             "waiting on a timer the last one cancels (Boost 1.74 has no `parallel_group`).",
             "asyncio: `gather(*[create_task(...)])`. *New loop*: each run makes a loop",
@@ -354,9 +354,13 @@ def spawn_limits(lanes):
                  f"{fmt_ns(warm)} per task instead of {fmt_ns(cold)}.")
     text += (
         " What remains is memory traffic, not instructions: 1M task states and frames "
-        "(a few hundred MB) are far bigger than the caches, and each task's lines are "
-        "touched when it is created, stepped, completed, checked by the gather, "
-        "released and destroyed.")
+        "(a few hundred MB) are far bigger than the caches, and after the spawn has "
+        "written them `gather` walks the cold states three more times: to list its "
+        "callback node on each (`FutureStateBase::add_callback`, a spin lock per "
+        "state), to copy the values out (`FutureState::get`), and to drop the "
+        "references (`~vector`, `~FutureStateBase`); each walk is a cache miss per "
+        "task. Taking each child's value and reference in its completion callback, "
+        "while its state is still in the cache, would save two of them.")
     return text
 
 
@@ -385,9 +389,10 @@ def sleep_bytes_limits(rec):
         text += (
             f" Requested, that is {objects:.0f} B a task; malloc's headers and rounding "
             f"and the containers bring it to {total:.0f} B: 8 B a task for the "
-            "futures the gather holds, 16 B a task in the ready queue's ring (all 100k "
-            "are ready at once after the spawn) and 8 B in the timer heap, the last "
-            "two rounded up to powers of two.")
+            "futures the gather holds and 40 B for its callback node per child (one "
+            "block for all), 16 B a task in the ready queue's ring (all 100k are ready "
+            "at once after the spawn) and 8 B in the timer heap, the last two rounded "
+            "up to powers of two.")
     text += (
         " Below 256 B needs both blocks smaller (e.g. one allocation for the state and "
         "the root frame, fields not duplicated between them) and smaller containers.")
