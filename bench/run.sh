@@ -81,6 +81,20 @@ profile() {
 }
 
 # ---- machine information ----------------------------------------------------------
+# The commit measured; BENCH_COMMIT names it when the tree is a copy without .git.
+describe_commit() {
+  local commit
+  if [[ -n ${BENCH_COMMIT:-} ]]; then
+    echo "$BENCH_COMMIT"
+  elif commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+    [[ -z $(git -C "$ROOT" status --porcelain -- include src bench 2>/dev/null) ]] ||
+      commit="$commit (with uncommitted changes to include/, src/ or bench/)"
+    echo "$commit"
+  else
+    echo "?"
+  fi
+}
+
 part_header() {
   local cxx boost bench_ver py go_ver
   cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$BUILD/CMakeCache.txt" | head -n1)
@@ -98,7 +112,7 @@ part_header() {
     echo "| | |"
     echo "|---|---|"
     echo "| date | $(date -u '+%Y-%m-%d %H:%M UTC') |"
-    echo "| lanes commit | $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?") |"
+    echo "| lanes commit | $(describe_commit) |"
     echo "| CPU | $(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')," \
       "$(nproc) cores online |"
     echo "| memory | $(free -g | awk '/^Mem:/ {print $2 " GiB"}') |"
