@@ -1,0 +1,288 @@
+// lanes/process_pool.hpp — ProcessPoolExecutor (concurrent.futures.ProcessPoolExecutor):
+// run functions in worker processes, for code that is not thread-safe, leaks, crashes,
+// or must not share memory.
+//
+//     int fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+//     LANES_REGISTER(fib);                       // one line: callable in workers
+//
+//     int main() {
+//       lanes::ProcessPoolExecutor pool;         // max_workers = cores
+//       lanes::Future<int> f = pool.submit(fib, 30);
+//       std::cout << f.result() << "\n";         // or co_await f in a task
+//       for (int x : pool.map(fib, std::vector{20, 21, 22})) std::cout << x << "\n";
+//     }
+//
+// How workers start, and the rule it gives you. A worker is a fresh exec of this same
+// program (never a fork of this multi-threaded process). lanes' start-up code sees that
+// it is a worker and serves calls during static initialisation, before main() — so
+// main() never runs in a worker, but the program's static initialisers do, as module
+// code does in Python's "spawn" workers. Keep static initialisers free of side effects
+// (starting threads, opening files, printing), or guard them with
+// lanes::in_worker_process(). Functions are found by their registered name, so only
+// functions registered with LANES_REGISTER can run, and arguments and results travel
+// through the wire codec (lanes/codec.hpp): they must be Serializable.
+//
+// Failures (Python breaks the whole pool; lanes fails only the task concerned):
+//   - the worker crashes (SIGSEGV, abort(), exit(), SIGKILL from outside, OOM killer):
+//     WorkerCrashedError naming the signal or exit status; the worker is replaced;
+//   - the function throws: RemoteError with the exception's type name and what();
+//   - the task runs past its timeout: TimeoutError; its worker is killed and replaced;
+//   - Future::cancel() of a running task: the future is cancelled at once, its worker
+//     killed and replaced (a queued task is simply dropped);
+//   - malformed bytes on a worker's socket: WireFormatError; the worker is replaced.
+// Workers die with the pool (PR_SET_PDEATHSIG, and EOF on their socket); shutdown()
+// reaps them all and closes every descriptor. Their stdout and stderr are the caller's.
+#pragma once
+
+#include <sys/types.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "lanes/codec.hpp"
+#include "lanes/detail/process_core.hpp"
+#include "lanes/detail/process_job.hpp"
+#include "lanes/detail/process_registry.hpp"
+#include "lanes/errors.hpp"
+#include "lanes/future.hpp"
+#include "lanes/map_results.hpp"
+
+namespace lanes {
+
+/// A registered function bound to its arguments, encoded (for an initializer).
+struct RemoteCall {
+  const detail::RemoteFunction* function = nullptr;
+  std::string arguments;  // the encoded argument tuple
+};
+
+/// How to build a ProcessPoolExecutor (Python's constructor arguments, and more).
+struct ProcessPoolOptions {
+  /// How many worker processes at most; unset means std::thread::hardware_concurrency().
+  std::optional<std::size_t> max_workers;
+  /// A worker is replaced by a fresh one after this many tasks (a map chunk counts as
+  /// one per unit); 0 means never (Python's max_tasks_per_child).
+  std::size_t max_tasks_per_child = 0;
+  /// Runs first in every worker (make it with lanes::remote_call). If it throws or
+  /// crashes, the pool is broken: queued tasks fail and submit() throws BrokenProcessPool.
+  std::optional<RemoteCall> initializer;
+  /// A timeout for every submitted task, counted from when a worker starts it; zero
+  /// means none. submit_with_timeout() overrides it for one task.
+  std::chrono::nanoseconds task_timeout{0};
+};
+
+namespace detail {
+
+/// The registry entry for `fn`, or UnregisteredFunctionError naming it.
+const RemoteFunction& require_registered(AnyFunction fn, const char* caller);
+
+/// Encodes `arg` as parameter type P (converting first only when the types differ).
+template <class P, class A>
+void encode_argument(WireWriter& w, A&& arg) {
+  using D = std::decay_t<P>;
+  if constexpr (std::is_same_v<std::remove_cvref_t<A>, D>)
+    wire_encode(w, arg);
+  else
+    wire_encode(w, static_cast<D>(std::forward<A>(arg)));
+}
+
+template <class... P, class... A>
+void encode_arguments(ByteBuffer& out, A&&... args) {
+  static_assert(sizeof...(P) == sizeof...(A),
+                "ProcessPoolExecutor: wrong number of arguments for this function");
+  static_assert((std::is_constructible_v<std::decay_t<P>, A&&> && ...),
+                "ProcessPoolExecutor: an argument cannot be converted to its parameter type");
+  WireWriter w(out);
+  (encode_argument<P>(w, std::forward<A>(args)), ...);
+}
+
+/// One map input as the argument tuple of fn: the value itself for a one-parameter
+/// function, else a tuple-like of the parameters.
+template <class... P, class In>
+void encode_map_input(ByteBuffer& out, In&& input) {
+  if constexpr (sizeof...(P) == 1) {
+    encode_arguments<P...>(out, std::forward<In>(input));
+  } else {
+    std::apply([&](auto&&... xs) { encode_arguments<P...>(out, std::forward<decltype(xs)>(xs)...); },
+               std::forward<In>(input));
+  }
+}
+
+}  // namespace detail
+
+/// Binds a registered function and its arguments (for ProcessPoolOptions::initializer).
+/// Throws UnregisteredFunctionError if fn is not registered.
+template <class R, class... P, class... A>
+RemoteCall remote_call(R (*fn)(P...), A&&... args) {
+  RemoteCall call;
+  call.function = &detail::require_registered(reinterpret_cast<detail::AnyFunction>(fn),
+                                              "remote_call");
+  detail::ByteBuffer buffer;
+  detail::encode_arguments<P...>(buffer, std::forward<A>(args)...);
+  call.arguments.assign(buffer.data() ? buffer.data() : "", buffer.size());
+  return call;
+}
+
+/// True in a process-pool worker (also during its static initialisation).
+bool in_worker_process() noexcept;
+
+class ProcessPoolExecutor {
+ public:
+  /// A pool of up to `max_workers` processes (unset: one per core). Workers start
+  /// on demand. Throws ValueError if max_workers is 0.
+  explicit ProcessPoolExecutor(std::optional<std::size_t> max_workers = std::nullopt)
+      : ProcessPoolExecutor(options_with(max_workers)) {}
+  /// Throws ValueError if options.max_workers is 0 or the initializer is empty.
+  explicit ProcessPoolExecutor(ProcessPoolOptions options);
+  ProcessPoolExecutor(ProcessPoolExecutor&&) noexcept = default;
+  ProcessPoolExecutor& operator=(ProcessPoolExecutor&&) = delete;
+  ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
+  ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
+  /// shutdown(wait=true): queued tasks still run, then the workers exit and are reaped.
+  ~ProcessPoolExecutor() {
+    if (core_) core_->shutdown(true, false);
+  }
+
+  /// Runs fn(args...) in a worker; the Future completes with its result. Arguments
+  /// are encoded now (later changes to them are not seen). Throws
+  /// UnregisteredFunctionError if fn was not registered with LANES_REGISTER,
+  /// WireFormatError if an argument is too large to encode, RuntimeError after
+  /// shutdown(), BrokenProcessPool if the pool is broken. The Future fails with
+  /// RemoteError, WorkerCrashedError, TimeoutError (see the options) or WireFormatError.
+  template <class R, class... P, class... A>
+  Future<R> submit(R (*fn)(P...), A&&... args) {
+    return submit_impl(options_.task_timeout, fn, std::forward<A>(args)...);
+  }
+
+  /// As submit(), with this task's own timeout (counted from when a worker starts
+  /// it): past it the worker is killed and replaced and the Future fails with
+  /// TimeoutError.
+  template <class Rep, class Period, class R, class... P, class... A>
+  Future<R> submit_with_timeout(std::chrono::duration<Rep, Period> timeout, R (*fn)(P...),
+                                A&&... args) {
+    return submit_impl(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout), fn,
+                       std::forward<A>(args)...);
+  }
+
+  /// Calls fn(x) for every x of `inputs` in the workers and returns the results in
+  /// input order (Python's Executor.map); for a function of several parameters each x
+  /// is a tuple of them. Inputs go in chunks of `chunksize`; with 0 (the default) the
+  /// pool picks the chunking from the measured time per call, merging small chunks
+  /// into frames of about 2 ms. Iterating a result rethrows its call's error (a failed
+  /// call fails its whole chunk); with a timeout, iterating throws TimeoutError once
+  /// that much time has passed since this call. Destroying the results early cancels
+  /// the chunks not yet done. Throws as submit() does.
+  template <class R, class... P, std::ranges::input_range Range>
+  MapResults<detail::StoredType<std::remove_cvref_t<R>>> map(
+      R (*fn)(P...), Range&& inputs, std::optional<std::chrono::nanoseconds> timeout = std::nullopt,
+      std::size_t chunksize = 0) {
+    using T = detail::StoredType<std::remove_cvref_t<R>>;
+    const auto& entry = detail::require_registered(reinterpret_cast<detail::AnyFunction>(fn),
+                                                   "ProcessPoolExecutor::map");
+    std::optional<std::chrono::steady_clock::time_point> deadline;
+    if (timeout) deadline = std::chrono::steady_clock::now() + *timeout;
+    std::vector<std::ranges::range_value_t<Range>> held;
+    if constexpr (!std::ranges::sized_range<Range> || !std::ranges::forward_range<Range>) {
+      for (auto&& x : inputs) held.emplace_back(std::forward<decltype(x)>(x));
+    }
+    auto&& source = [&]() -> decltype(auto) {
+      if constexpr (std::ranges::sized_range<Range> && std::ranges::forward_range<Range>)
+        return (inputs);
+      else
+        return (held);
+    }();
+    const std::size_t n = static_cast<std::size_t>(std::ranges::size(source));
+    const std::size_t unit = chunksize ? chunksize : auto_unit(n);
+    auto outputs = std::make_shared<detail::MapOutputs<T>>();
+    outputs->outputs.resize(n);
+    auto group = std::make_shared<detail::MapGroup>();
+    group->fixed_units = chunksize;
+    std::vector<Future<void>> chunks;
+    std::vector<detail::ProcessJob*> jobs;
+    chunks.reserve((n + unit - 1) / unit);
+    jobs.reserve(chunks.capacity());
+    try {
+      auto it = std::ranges::begin(source);
+      for (std::size_t begin = 0; begin < n; begin += unit) {
+        auto* job = new detail::ProcessMapUnitJob<T>(core_, outputs, begin);
+        jobs.push_back(job);
+        job->fn = &entry;
+        job->group = group;
+        job->items = static_cast<std::uint32_t>(std::min(unit, n - begin));
+        for (std::uint32_t i = 0; i < job->items; ++i, ++it)
+          detail::encode_map_input<P...>(job->args, *it);
+        job->add_ref();
+        chunks.emplace_back(job);
+      }
+      core_->submit(jobs.data(), jobs.size());
+    } catch (...) {
+      for (auto* job : jobs) job->drop();  // the pool never took them
+      throw;
+    }
+    return MapResults<T>(std::move(outputs), std::move(chunks), unit, deadline);
+  }
+
+  /// Refuses new tasks from now on (submit throws RuntimeError). With cancel_futures,
+  /// tasks not yet started are cancelled. With wait, returns once every task has
+  /// finished and every worker has exited and been reaped; without it, that happens
+  /// in the background (the destructor waits). Idempotent. Throws RuntimeError if
+  /// wait is true and it is called from a done callback on the pool's own thread.
+  void shutdown(bool wait = true, bool cancel_futures = false) {
+    core_->shutdown(wait, cancel_futures);
+  }
+
+  /// The most worker processes the pool runs at once.
+  std::size_t max_workers() const noexcept { return core_->max_workers(); }
+  /// The process ids of the live workers (they start on demand).
+  std::vector<pid_t> worker_pids() const { return core_->worker_pids(); }
+
+ private:
+  static ProcessPoolOptions options_with(std::optional<std::size_t> max_workers) {
+    ProcessPoolOptions o;
+    o.max_workers = max_workers;
+    return o;
+  }
+
+  /// Inputs per map unit when the caller gives no chunk size: about 64 units per
+  /// worker, which the supervisor merges into larger frames once it has measured
+  /// how long a call takes.
+  std::size_t auto_unit(std::size_t n) const noexcept {
+    const std::size_t units = 64 * std::max<std::size_t>(1, core_->max_workers());
+    return std::max<std::size_t>(1, (n + units - 1) / units);
+  }
+
+  template <class R, class... P, class... A>
+  Future<R> submit_impl(std::chrono::nanoseconds timeout, R (*fn)(P...), A&&... args) {
+    const auto& entry = detail::require_registered(reinterpret_cast<detail::AnyFunction>(fn),
+                                                   "ProcessPoolExecutor::submit");
+    auto* job = new detail::ProcessCallJob<R>(core_);
+    Future<R> future;
+    try {
+      job->fn = &entry;
+      job->timeout = timeout;
+      detail::encode_arguments<P...>(job->args, std::forward<A>(args)...);
+      job->add_ref();
+      future = Future<R>(job);
+      detail::ProcessJob* base = job;
+      core_->submit(&base, 1);
+    } catch (...) {
+      job->drop();  // the pool's reference, never taken
+      throw;
+    }
+    return future;
+  }
+
+  ProcessPoolOptions options_;
+  std::shared_ptr<detail::ProcessPoolCore> core_;
+};
+
+}  // namespace lanes
