@@ -173,6 +173,7 @@ class Future {
       if (suspended) {
         suspended = false;
         task->throw_if_cancelled();
+        if (cancel_refused) throw CancelledError();
       }
       return state->get();
     }
@@ -184,8 +185,15 @@ class Future {
     }
     static bool forward_cancel(detail::CancelHook* self) noexcept {
       // Python's rule: cancelling a task that awaits a future cancels that future.
-      return static_cast<Awaiter*>(self)->state->cancel();
+      auto* a = static_cast<Awaiter*>(self);
+      if (a->state->cancel()) return true;
+      // It cannot be cancelled (a job already running, or done with our wake-up on
+      // its way). Like Python, keep waiting: detaching here would leave our node in
+      // its callback list. Its completion wakes the task, which then throws.
+      a->cancel_refused = true;
+      return true;
     }
+    bool cancel_refused = false;
   };
 
   /// Awaits the future inside a lanes task. Throws what result() would; throws
