@@ -116,6 +116,31 @@ TEST(Gather, PropagatesTheFirstExceptionAndLeavesTheOthersRunning) {
     }
     EXPECT_EQ(caught, "from the vector");
     EXPECT_EQ(co_await futures[2], 0);
+
+    // A failure late in the list wakes gather at once, while earlier ones still run.
+    auto earlier = lanes::create_task(value_after_yields(20, 1));
+    caught.clear();
+    try {
+      co_await lanes::gather(earlier, fail_after_yields(1, "late in the list"));
+    } catch (const std::runtime_error& e) {
+      caught = e.what();
+    }
+    EXPECT_EQ(caught, "late in the list");
+    EXPECT_FALSE(earlier.done());
+    co_await earlier;
+
+    // Futures failed before gather starts: no suspension needed.
+    auto ok = lanes::create_future<int>();
+    ok.set_result(1);
+    auto bad = lanes::create_future<int>();
+    bad.set_exception(std::make_exception_ptr(std::runtime_error("already failed")));
+    caught.clear();
+    try {
+      co_await lanes::gather(ok, bad);
+    } catch (const std::runtime_error& e) {
+      caught = e.what();
+    }
+    EXPECT_EQ(caught, "already failed");
   };
   lanes::run(body());
 }
@@ -291,6 +316,30 @@ TEST(WaitFor, OnTimeoutCancelsTheInnerWaitsForItThenThrowsTimeoutError) {
     }
     EXPECT_EQ(log, (std::vector<std::string>{"inner cancelled", "inner cleanup done", "timeout"}));
     EXPECT_EQ(lanes::detail::current_task()->cancelling(), 0u);
+  };
+  lanes::run(body());
+}
+
+TEST(WaitFor, OnAFutureThatCannotBeCancelledWaitsForItsEndThenThrowsTimeoutError) {
+  auto body = []() -> lanes::Task<void> {
+    // A job already running elsewhere refuses cancel(), as a started pool job does.
+    auto running = lanes::create_future<int>();
+    EXPECT_TRUE(running.raw_state()->set_running());
+    EXPECT_FALSE(running.cancel());
+    std::vector<std::string> log;
+    auto finisher = lanes::create_task([](lanes::Future<int> f, std::vector<std::string>* log)
+                                           -> lanes::Task<void> {
+      co_await lanes::sleep(5ms);
+      log->push_back("job finished");
+      f.set_result(1);
+    }(running, &log));
+    try {
+      co_await lanes::wait_for(running, 1ms);
+    } catch (const lanes::TimeoutError&) {
+      log.push_back("timeout");
+    }
+    EXPECT_EQ(log, (std::vector<std::string>{"job finished", "timeout"}));
+    co_await finisher;
   };
   lanes::run(body());
 }

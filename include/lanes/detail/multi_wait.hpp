@@ -58,7 +58,6 @@ class MultiWait {
     n->owner = this;
     n->state = state;
   }
-  FutureStateBase& state(std::size_t i) noexcept { return *nodes()[i].state; }
   void set_task(TaskCoreBase* task) noexcept { task_ = task; }
 
   /// Lists node i on its future. Returns true if the future was already done and
@@ -66,16 +65,14 @@ class MultiWait {
   bool attach(std::size_t i) noexcept {
     Node& n = nodes()[i];
     attached_ = i + 1;
-    refs_.fetch_add(1, std::memory_order_relaxed);
     if (n.state->add_callback(&n)) return false;
-    refs_.fetch_sub(1, std::memory_order_relaxed);  // the owner's reference remains
-    return note_done(i, *n.state);
+    return finish_one(i, *n.state, false);
   }
 
   /// Claims the right to resume the task (for the timer or a cancellation); false
-  /// if a callback, the timer or a cancellation already claimed it.
-  bool claim() noexcept { return !claimed_.exchange(true, std::memory_order_acq_rel); }
-  bool claimed() const noexcept { return claimed_.load(std::memory_order_acquire); }
+  /// if a completion, the timer or a cancellation already claimed it.
+  bool claim() noexcept { return !(word_.fetch_or(kClaimed, std::memory_order_acq_rel) & kClaimed); }
+  bool claimed() const noexcept { return word_.load(std::memory_order_acquire) & kClaimed; }
 
   /// Index of the first future seen failing (first_failure mode), or npos.
   std::size_t first_failure() const noexcept {
@@ -90,30 +87,37 @@ class MultiWait {
     }
   }
 
-  /// Takes back the nodes still listed (owner only, on the loop thread). A node
-  /// whose callback already runs elsewhere keeps its reference until it returns.
-  void detach_all() noexcept {
-    if (remaining_.load(std::memory_order_acquire) != 0) {
+  /// The owner lets go (after its wake-up, or when its frame is destroyed): takes
+  /// back the nodes still listed and frees the block unless a callback still runs
+  /// elsewhere, in which case the last one frees it.
+  void leave() noexcept {
+    claim();  // a frame destroyed while waiting (loop close) must not be woken later
+    std::uint64_t gone = size_ - attached_;  // never listed
+    if (word_.load(std::memory_order_acquire) & kCount) {
       for (std::size_t i = 0; i < attached_; ++i) {
         Node& n = nodes()[i];
-        if (!n.state->done() && n.state->remove_callback(&n))
-          refs_.fetch_sub(1, std::memory_order_relaxed);
+        if (!n.state->done() && n.state->remove_callback(&n)) ++gone;
       }
     }
-    attached_ = 0;
-  }
-
-  void release() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      this->~MultiWait();
-      ::operator delete(static_cast<void*>(this));
-    }
+    const std::uint64_t old = word_.fetch_sub(gone + kOwner, std::memory_order_acq_rel);
+    if (((old - gone) & kCount) == 0) destroy();
   }
 
  private:
+  // word_: bit 63 = the owner still holds the block; bit 62 = the wake-up was
+  // claimed; bits 0..61 = futures whose completion has not been fully noted (not
+  // attached yet, listed, or with a callback still running).
+  static constexpr std::uint64_t kOwner = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t kClaimed = std::uint64_t{1} << 62;
+  static constexpr std::uint64_t kCount = kClaimed - 1;
+
   MultiWait(std::size_t size, WakeWhen when) noexcept
-      : remaining_(size), size_(size), when_(when) {}
+      : word_(kOwner | size), size_(size), when_(when) {}
   ~MultiWait() = default;
+  void destroy() noexcept {
+    this->~MultiWait();
+    ::operator delete(static_cast<void*>(this));
+  }
 
   static constexpr std::size_t nodes_offset() noexcept {
     return (sizeof(MultiWait) + alignof(Node) - 1) / alignof(Node) * alignof(Node);
@@ -123,51 +127,69 @@ class MultiWait {
         reinterpret_cast<Node*>(reinterpret_cast<unsigned char*>(this) + nodes_offset()));
   }
 
-  /// Records that future i is done; true if this completion claimed the wake-up.
-  bool note_done(std::size_t i, FutureStateBase& s) noexcept {
-    bool trigger = false;
+  /// Notes that future i is done. Returns true if this completion claimed the
+  /// wake-up; `wake` says whether to wake the task then (a callback) or leave it
+  /// to the caller (attach, inside await_suspend). After the count is decremented
+  /// the block is touched only by the claimant of the last completion, whose owner
+  /// cannot leave before that wake-up.
+  bool finish_one(std::size_t i, FutureStateBase& s, bool wake) noexcept {
+    bool failure = false;
     switch (when_) {
       case WakeWhen::all_done:
         break;
       case WakeWhen::first_done:
-        trigger = true;
+        failure = true;
         break;
       case WakeWhen::first_exception:
-        trigger = s.has_error();
+        failure = s.has_error();
         break;
       case WakeWhen::first_failure:
-        if (s.cancelled() || s.has_error()) {
+        failure = s.cancelled() || s.has_error();
+        if (failure) {
           std::size_t none = npos;
           first_failure_.compare_exchange_strong(none, i, std::memory_order_acq_rel);
-          trigger = true;
         }
         break;
     }
-    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) trigger = true;
-    return trigger && claim();
+    bool claimed_now = failure && claim();
+    if (claimed_now && wake) {
+      task_->wake_from_any_thread();
+      wake = false;  // our count is still held: the block stays alive
+    }
+    std::uint64_t old = word_.load(std::memory_order_relaxed);
+    std::uint64_t next;
+    bool last_claims;
+    do {
+      next = old - 1;
+      last_claims = (next & kCount) == 0 && (next & kOwner) && !(next & kClaimed);
+      if (last_claims) next |= kClaimed;
+    } while (!word_.compare_exchange_weak(old, next, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed));
+    if (last_claims) {
+      if (wake) task_->wake_from_any_thread();
+      return true;
+    }
+    if ((next & kCount) == 0 && !(next & kOwner)) destroy();  // the owner left: we are last
+    return claimed_now;
   }
 
   static void on_done(DoneCallback* cb, FutureStateBase& s) noexcept {
     auto* n = static_cast<Node*>(cb);
     MultiWait* self = n->owner;
-    const auto i = static_cast<std::size_t>(n - self->nodes());
-    if (self->note_done(i, s)) self->task_->wake_from_any_thread();
-    self->release();
+    self->finish_one(static_cast<std::size_t>(n - self->nodes()), s, true);
   }
-  static void on_discard(DoneCallback* cb) noexcept { static_cast<Node*>(cb)->owner->release(); }
+  static void on_discard(DoneCallback* cb) noexcept {
+    // A future destroyed undone: only possible once the owner has left.
+    MultiWait* self = static_cast<Node*>(cb)->owner;
+    if (((self->word_.fetch_sub(1, std::memory_order_acq_rel) - 1) & kCount) == 0) self->destroy();
+  }
 
-  // Invariant: 1 for the owner while it holds the block, plus 1 per node listed on
-  // a future whose callback has not returned yet; the block is freed at 0.
-  std::atomic<std::size_t> refs_{1};
-  // Invariant: futures not yet seen done; only decreases. Whoever brings it to 0
-  // has seen every completion (acq_rel chains them) and triggers the wake-up.
-  std::atomic<std::size_t> remaining_;
+  // Invariant: see the bit layout above. The block is freed by whoever brings the
+  // count to 0 with the owner bit clear; the wake-up is claimed exactly once.
+  std::atomic<std::uint64_t> word_;
   // Invariant: npos, or the index of the first failure seen; set at most once, and
   // before the claim that wakes the owner, which therefore sees it.
   std::atomic<std::size_t> first_failure_{npos};
-  // Invariant: false until one party — a completion, the timer or a cancellation —
-  // claims the right to resume the task; exactly one party ever does.
-  std::atomic<bool> claimed_{false};
   TaskCoreBase* task_ = nullptr;  // written before the first node is listed
   std::size_t size_;
   std::size_t attached_ = 0;  // owner only: nodes [0, attached_) were offered
@@ -190,8 +212,8 @@ class MultiWaitAwaiter : CancelHook, TimerNode {
   MultiWaitAwaiter(const MultiWaitAwaiter&) = delete;
   MultiWaitAwaiter& operator=(const MultiWaitAwaiter&) = delete;
   ~MultiWaitAwaiter() {
-    stop_waiting();
-    block_->release();
+    if (queued()) task_->loop().remove_timer(*this);
+    block_->leave();
   }
 
   MultiWait& block() noexcept { return *block_; }
@@ -225,7 +247,7 @@ class MultiWaitAwaiter : CancelHook, TimerNode {
   }
   /// Throws CancelledError if the waiting task was cancelled meanwhile.
   void await_resume() {
-    stop_waiting();
+    if (queued()) task_->loop().remove_timer(*this);
     if (suspended_) {
       suspended_ = false;
       task_->throw_if_cancelled();
@@ -234,10 +256,6 @@ class MultiWaitAwaiter : CancelHook, TimerNode {
   }
 
  private:
-  void stop_waiting() noexcept {
-    if (queued()) task_->loop().remove_timer(*this);
-    block_->detach_all();
-  }
   static void fire_thunk(TimerNode* self) noexcept {
     auto* a = static_cast<MultiWaitAwaiter*>(self);
     if (a->block_->claim()) a->task_->wake();
