@@ -11,6 +11,9 @@ REQUIRED=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libuv1-dev libtbb-dev liburing-dev libfmt-dev libcli11-dev
   python3 python3-uvloop nodejs golang-go
+  # tests/test_lanes_cli.cpp renders `lanes lab --report` in headless Chromium and decodes
+  # the PNG with zlib; DejaVu gives the page's text a font.
+  chromium fonts-dejavu-core zlib1g-dev
 )
 # Installed when the archive has them; skipped without error otherwise.
 OPTIONAL=(lld-16)

@@ -1,0 +1,101 @@
+"""lanes lab, cpu experiment, Python side: fib(N) x K with the real GIL.
+
+Embedded in the lanes binary and run with the python3 on PATH. Prints one
+tab-separated record per line (see tools/lanes/lab/python_side.hpp).
+"""
+import argparse
+import asyncio
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def cpu_seconds():
+    # Children count once reaped: each pool below is shut down inside its measurement.
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def calibrate(target_ms):
+    """Smallest n whose fib(n) takes at least target_ms here (at most 35)."""
+    n = 18
+    while True:
+        t0 = time.perf_counter()
+        fib(n)
+        ms = (time.perf_counter() - t0) * 1000
+        if ms >= 2 or n >= 30:
+            break
+        n += 2
+    while ms < target_ms and n < 35:
+        ms *= 1.618
+        n += 1
+    return n
+
+
+def measure(way, fn, expected, note=""):
+    print(f"progress\t{way}", flush=True)
+    wall0, cpu0 = time.perf_counter(), cpu_seconds()
+    total = fn()
+    wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
+    if total != expected:
+        raise SystemExit(f"cpu/{way}: wrong total {total}, expected {expected}")
+    print(f"row\t{way}\t{wall:.6f}\t{cpu:.6f}\tnote={note}", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tasks", type=int, default=8)
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--task-ms", type=float, default=100)
+    ap.add_argument("--fib", type=int, default=0)
+    a = ap.parse_args()
+    n = a.fib or calibrate(a.task_ms)
+    k = a.tasks
+    print(f"info\tfib_n\t{n}", flush=True)
+    expected = k * fib(n)
+
+    def sequential():
+        return sum(fib(n) for _ in range(k))
+
+    def threads():
+        out = [0] * k
+
+        def work(i):
+            out[i] = fib(n)
+
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(k)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        return sum(out)
+
+    def thread_pool():
+        with ThreadPoolExecutor(max_workers=a.workers) as ex:
+            return sum(ex.map(fib, [n] * k))
+
+    def process_pool():
+        with ProcessPoolExecutor(max_workers=a.workers) as ex:
+            return sum(ex.map(fib, [n] * k))
+
+    async def one(m):
+        return fib(m)
+
+    async def on_loop():
+        tasks = [asyncio.create_task(one(n)) for _ in range(k)]
+        return sum(await asyncio.gather(*tasks))
+
+    measure("sequential", sequential, expected, "one after another")
+    measure("threads", threads, expected, f"{k} threading.Threads")
+    measure("thread pool", thread_pool, expected, f"ThreadPoolExecutor, {a.workers} workers")
+    measure("process pool", process_pool, expected, f"ProcessPoolExecutor, {a.workers} workers")
+    measure("event loop", lambda: asyncio.run(on_loop()), expected, "asyncio tasks")
+
+
+if __name__ == "__main__":
+    main()
