@@ -146,7 +146,7 @@ int not_registered(int x) { return x + 1; }
 
 // ---- helpers --------------------------------------------------------------------------------
 
-[[maybe_unused]] int count_open_fds() {
+int count_open_fds() {
   int n = 0;
   DIR* d = ::opendir("/proc/self/fd");
   while (dirent* e = ::readdir(d))
@@ -156,7 +156,7 @@ int not_registered(int x) { return x + 1; }
 }
 
 /// Children of this process, zombies included, from /proc/*/stat.
-[[maybe_unused]] int count_children() {
+int count_children() {
   const pid_t self = ::getpid();
   int n = 0;
   DIR* d = ::opendir("/proc");
@@ -281,6 +281,266 @@ TEST(ProcessPool, SubmitAfterShutdownThrows) {
   pool.shutdown();
   EXPECT_THROW(pool.submit(square, 3), lanes::RuntimeError);
   pool.shutdown();  // idempotent
+}
+
+// ---- crashes ---------------------------------------------------------------------------------
+
+/// Waits (bounded) until a job has been handed to a worker.
+void wait_running(lanes::Future<int>& f) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!f.running() && !f.done() && std::chrono::steady_clock::now() < until)
+    std::this_thread::yield();
+  ASSERT_TRUE(f.running()) << "the task never started";
+}
+
+lanes::WorkerCrashedError expect_crash(lanes::Future<int> f) {
+  try {
+    f.result();
+  } catch (const lanes::WorkerCrashedError& e) {
+    return e;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected WorkerCrashedError, got " << e.what();
+    throw;
+  }
+  ADD_FAILURE() << "expected WorkerCrashedError, got a value";
+  throw std::logic_error("no crash");
+}
+
+bool sanitized() {
+#if defined(LANES_SANITIZED)
+  return true;
+#else
+  return false;
+#endif
+}
+
+TEST(ProcessPoolCrash, SegfaultNamesTheSignal) {
+  lanes::ProcessPoolExecutor pool(1);
+  auto e = expect_crash(pool.submit(crash_segv, 0));
+  // A sanitizer's SEGV handler reports and then aborts.
+  if (sanitized()) {
+    EXPECT_TRUE(e.signal() == SIGSEGV || e.signal() == SIGABRT || e.exit_code() > 0) << e.what();
+  } else {
+    EXPECT_EQ(e.signal(), SIGSEGV) << e.what();
+  }
+  if (e.signal() == SIGSEGV) {
+    EXPECT_NE(std::string(e.what()).find("SIGSEGV"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(std::string(e.what()).find("crash_segv"), std::string::npos) << e.what();
+  EXPECT_EQ(pool.submit(square, 4).result(), 16);  // replaced, goes on
+}
+
+TEST(ProcessPoolCrash, AbortNamesSigabrt) {
+  lanes::ProcessPoolExecutor pool(1);
+  auto e = expect_crash(pool.submit(crash_abort, 0));
+  EXPECT_EQ(e.signal(), SIGABRT) << e.what();
+  EXPECT_NE(std::string(e.what()).find("SIGABRT"), std::string::npos) << e.what();
+  EXPECT_EQ(pool.submit(square, 5).result(), 25);
+}
+
+TEST(ProcessPoolCrash, ExitNamesTheStatus) {
+  lanes::ProcessPoolExecutor pool(1);
+  auto e = expect_crash(pool.submit(crash_exit, 3));
+  EXPECT_EQ(e.signal(), 0);
+  EXPECT_EQ(e.exit_code(), 3);
+  EXPECT_NE(std::string(e.what()).find("exited with status 3"), std::string::npos) << e.what();
+  EXPECT_EQ(pool.submit(square, 6).result(), 36);
+}
+
+TEST(ProcessPoolCrash, SigkillOfItselfNamesSigkill) {
+  lanes::ProcessPoolExecutor pool(1);
+  auto e = expect_crash(pool.submit(kill_self, 0));
+  EXPECT_EQ(e.signal(), SIGKILL) << e.what();
+  EXPECT_EQ(pool.submit(square, 7).result(), 49);
+}
+
+TEST(ProcessPoolCrash, SigkillFromOutsideFailsOnlyThatTask) {
+  lanes::ProcessPoolExecutor pool(2);
+  auto victim = pool.submit(block_forever, 0);
+  wait_running(victim);
+  auto other = pool.submit(sleep_ms, 1);
+  // The victim's worker: the one whose pid is not the other's (ask for both pids first).
+  std::vector<pid_t> pids = pool.worker_pids();
+  ASSERT_FALSE(pids.empty());
+  const int other_pid = pool.submit(worker_pid).result();
+  for (pid_t p : pids) {
+    if (p != other_pid) ::kill(p, SIGKILL);
+  }
+  auto e = expect_crash(victim);
+  EXPECT_EQ(e.signal(), SIGKILL) << e.what();
+  EXPECT_EQ(other.result(), 1);
+  EXPECT_EQ(pool.submit(square, 8).result(), 64);
+}
+
+TEST(ProcessPoolCrash, EveryTenthOfAThousandCrashesTheRestSucceed) {
+  lanes::ProcessPoolExecutor pool(2);
+  const int n = 1000 / kScale;
+  std::vector<lanes::Future<int>> futures;
+  for (int i = 0; i < n; ++i) futures.push_back(pool.submit(crash_every_tenth, i));
+  int ok = 0;
+  int crashed = 0;
+  for (int i = 0; i < n; ++i) {
+    auto& f = futures[static_cast<std::size_t>(i)];
+    if (i % 10 == 9) {
+      EXPECT_EQ(expect_crash(f).exit_code(), 7);
+      ++crashed;
+    } else {
+      EXPECT_EQ(f.result(), i * i);
+      ++ok;
+    }
+  }
+  EXPECT_EQ(ok, n / 10 * 9);
+  EXPECT_EQ(crashed, n / 10);
+}
+
+// ---- timeouts and cancellation ------------------------------------------------------------------
+
+TEST(ProcessPoolStop, TimeoutKillsAndReplacesTheWorker) {
+  lanes::ProcessPoolExecutor pool(1);
+  const int before = pool.submit(worker_pid).result();
+  auto f = pool.submit_with_timeout(std::chrono::milliseconds(100), block_forever, 0);
+  try {
+    f.result();
+    FAIL() << "no timeout";
+  } catch (const lanes::TimeoutError& e) {
+    EXPECT_NE(std::string(e.what()).find("block_forever"), std::string::npos) << e.what();
+  }
+  const int after = pool.submit(worker_pid).result();
+  EXPECT_NE(before, after);
+  EXPECT_EQ(::kill(before, 0), -1);  // gone (and reaped: no zombie keeps the pid)
+}
+
+TEST(ProcessPoolStop, PoolWideTaskTimeout) {
+  lanes::ProcessPoolOptions options;
+  options.max_workers = 1;
+  options.task_timeout = std::chrono::milliseconds(100);
+  lanes::ProcessPoolExecutor pool(options);
+  EXPECT_THROW(pool.submit(block_forever, 0).result(), lanes::TimeoutError);
+  EXPECT_EQ(pool.submit(square, 9).result(), 81);
+}
+
+TEST(ProcessPoolStop, CancelOfARunningTaskKillsItsWorker) {
+  lanes::ProcessPoolExecutor pool(1);
+  auto f = pool.submit(block_forever, 0);
+  wait_running(f);
+  const std::vector<pid_t> pids = pool.worker_pids();
+  ASSERT_EQ(pids.size(), 1u);
+  EXPECT_TRUE(f.cancel());
+  EXPECT_TRUE(f.cancelled());
+  EXPECT_THROW(f.result(), lanes::CancelledError);
+  EXPECT_EQ(pool.submit(square, 10).result(), 100);  // a new worker
+  pool.shutdown();
+  EXPECT_EQ(::kill(pids[0], 0), -1);
+}
+
+TEST(ProcessPoolStop, CancelOfAQueuedTaskDropsIt) {
+  lanes::ProcessPoolExecutor pool(1);
+  auto running = pool.submit(sleep_ms, 200);
+  auto queued = pool.submit(square, 3);
+  EXPECT_TRUE(queued.cancel());
+  EXPECT_THROW(queued.result(), lanes::CancelledError);
+  EXPECT_EQ(running.result(), 200);
+}
+
+TEST(ProcessPoolStop, ShutdownCancelFuturesCancelsTheQueue) {
+  lanes::ProcessPoolExecutor pool(1);
+  auto first = pool.submit(sleep_ms, 200);
+  wait_running(first);
+  std::vector<lanes::Future<int>> queued;
+  for (int i = 0; i < 5; ++i) queued.push_back(pool.submit(square, i));
+  pool.shutdown(true, true);
+  EXPECT_EQ(first.result(), 200);
+  for (auto& f : queued) EXPECT_TRUE(f.cancelled());
+}
+
+// ---- the wire ---------------------------------------------------------------------------------
+
+TEST(ProcessPoolWire, MalformedFrameFailsTheTaskAndReplacesTheWorker) {
+  lanes::ProcessPoolExecutor pool(1);
+  try {
+    pool.submit(send_garbage, 1).result();
+    FAIL() << "a malformed frame was accepted";
+  } catch (const lanes::WireFormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("magic"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(pool.submit(square, 11).result(), 121);
+}
+
+TEST(ProcessPoolWire, SixtyFourMebibytesBothWays) {
+  lanes::ProcessPoolExecutor pool(2);
+  const std::size_t size = (64u << 20) / static_cast<std::size_t>(kScale);
+  std::vector<char> big(size);
+  for (std::size_t i = 0; i < size; ++i) big[i] = static_cast<char>(i * 31);
+  auto echoed = pool.submit(echo_bytes, big);
+  auto counted = pool.submit(count_bytes, big);
+  auto made = pool.submit(make_bytes, size);
+  EXPECT_EQ(counted.result(), size);
+  EXPECT_TRUE(echoed.result() == big);
+  const auto m = made.result();
+  EXPECT_EQ(m.size(), size);
+  EXPECT_EQ(m.front(), 'q');
+  EXPECT_EQ(m.back(), 'q');
+}
+
+// ---- life cycle ---------------------------------------------------------------------------------
+
+TEST(ProcessPoolLife, DescriptorsAndChildrenBackToBaselineAfterShutdown) {
+  const int fds = count_open_fds();
+  const int children = count_children();
+  {
+    lanes::ProcessPoolExecutor pool(2);
+    std::vector<lanes::Future<int>> fs;
+    for (int i = 0; i < 20; ++i) fs.push_back(pool.submit(square, i));
+    for (auto& f : fs) f.result();
+    expect_crash(pool.submit(crash_exit, 1));
+    EXPECT_GT(count_children(), children);
+    pool.shutdown();
+    EXPECT_EQ(count_open_fds(), fds);
+    EXPECT_EQ(count_children(), children);
+  }
+  EXPECT_EQ(count_open_fds(), fds);
+  EXPECT_EQ(count_children(), children);
+}
+
+TEST(ProcessPoolLife, MaxTasksPerChildRecyclesWorkers) {
+  lanes::ProcessPoolOptions options;
+  options.max_workers = 1;
+  options.max_tasks_per_child = 3;
+  lanes::ProcessPoolExecutor pool(options);
+  std::map<int, int> uses;
+  for (int i = 0; i < 9; ++i) ++uses[pool.submit(worker_pid).result()];
+  EXPECT_EQ(uses.size(), 3u);
+  for (const auto& [pid, n] : uses) EXPECT_EQ(n, 3) << "worker " << pid;
+}
+
+TEST(ProcessPoolLife, InitializerRunsInEveryWorker) {
+  lanes::ProcessPoolOptions options;
+  options.max_workers = 2;
+  options.initializer = lanes::remote_call(init_worker, 42);
+  lanes::ProcessPoolExecutor pool(options);
+  std::vector<lanes::Future<int>> fs;
+  for (int i = 0; i < 10; ++i) fs.push_back(pool.submit(read_initialized));
+  for (auto& f : fs) EXPECT_EQ(f.result(), 42);
+  EXPECT_EQ(g_initialized, 0);  // not in this process
+}
+
+TEST(ProcessPoolLife, FailingInitializerBreaksThePool) {
+  lanes::ProcessPoolOptions options;
+  options.max_workers = 1;
+  options.initializer = lanes::remote_call(failing_init);
+  lanes::ProcessPoolExecutor pool(options);
+  auto f = pool.submit(square, 2);
+  try {
+    f.result();
+    FAIL() << "no error";
+  } catch (const lanes::BrokenProcessPool& e) {
+    EXPECT_NE(std::string(e.what()).find("no database here"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(pool.submit(square, 2), lanes::BrokenProcessPool);
+}
+
+TEST(ProcessPoolLife, ZeroWorkersIsAValueError) {
+  EXPECT_THROW(lanes::ProcessPoolExecutor(0), lanes::ValueError);
 }
 
 }  // namespace
