@@ -344,6 +344,29 @@ TEST(WaitFor, OnAFutureThatCannotBeCancelledWaitsForItsEndThenThrowsTimeoutError
   lanes::run(body());
 }
 
+TEST(WaitFor, TakesALeafAwaiterSuchAsSleep) {
+  auto body = []() -> lanes::Task<void> {
+    bool timed_out = false;
+    try {
+      co_await lanes::wait_for(lanes::sleep(1h), 1ms);
+    } catch (const lanes::TimeoutError&) {
+      timed_out = true;
+    }
+    EXPECT_TRUE(timed_out);
+    co_await lanes::wait_for(lanes::sleep(0s), 1h);
+    co_await lanes::timeout(1h, lanes::sleep(1ms));
+    timed_out = false;
+    try {
+      co_await lanes::timeout(1ms, lanes::sleep(1h));
+    } catch (const lanes::TimeoutError&) {
+      timed_out = true;
+    }
+    EXPECT_TRUE(timed_out);
+    EXPECT_EQ(lanes::detail::current_task()->cancelling(), 0u);
+  };
+  lanes::run(body());
+}
+
 TEST(WaitFor, InnerThatSwallowsTheCancellationGivesItsValue) {
   auto body = []() -> lanes::Task<void> {
     auto stubborn = []() -> lanes::Task<int> {

@@ -212,30 +212,49 @@ Task<T> wait_for(Future<T> future, std::chrono::duration<Rep, Period> timeout) {
   return detail::await_until<T>(std::move(future), true, Timeout::clamp(timeout), {});
 }
 
+/// wait_for on a single leaf awaiter — `co_await lanes::wait_for(lanes::sleep(1h), 1s)`,
+/// `co_await lanes::wait_for(event.wait(), 1s)`, `lock.acquire()`, ... — with the same
+/// semantics. The result refers to a leaf that cannot move: co_await it in the same
+/// expression. Throws TimeoutError, CancelledError, and what the leaf throws.
+template <class A, class Rep, class Period>
+  requires(!detail::FutureOrTask<A> && detail::LeafAwaiter<std::remove_reference_t<A>>)
+detail::DeadlineAwaiter<A> wait_for(A&& awaiter, std::chrono::duration<Rep, Period> timeout) {
+  return detail::DeadlineAwaiter<A>(std::forward<A>(awaiter), true, Timeout::clamp(timeout), {});
+}
+
 /// asyncio.timeout(delay) as an expression: awaits `work` — a Task<T>, a Future<T>,
-/// or a callable returning a Task<T> (called inside, so a lambda's captures live
-/// as long as the wait) — under a deadline `delay` after the await starts:
+/// a callable returning a Task<T> (called inside, so a lambda's captures live as
+/// long as the wait), or a leaf awaiter as wait_for takes — under a deadline
+/// `delay` after the await starts:
 ///
 ///     int n = co_await lanes::timeout(100ms, [&]() -> lanes::Task<int> {
 ///       co_await step1();
 ///       co_return co_await step2();
 ///     });
 ///
-/// Throws TimeoutError at the deadline, as wait_for does (for Task/Future the two
-/// are the same). For a scope object, see lanes::Timeout.
+/// Throws TimeoutError at the deadline, as wait_for does (for a Task, a Future or a
+/// leaf the two are the same). For a scope object, see lanes::Timeout.
 template <class Rep, class Period, class Work>
-auto timeout(std::chrono::duration<Rep, Period> delay, Work work)
-    -> Task<typename detail::DeadlineResult<Work>::type> {
-  using T = typename detail::DeadlineResult<Work>::type;
-  return detail::await_until<T>(std::move(work), true, Timeout::clamp(delay), {});
+auto timeout(std::chrono::duration<Rep, Period> delay, Work&& work) {
+  if constexpr (detail::LeafAwaiter<std::remove_reference_t<Work>> && !detail::FutureOrTask<Work>) {
+    return detail::DeadlineAwaiter<Work>(std::forward<Work>(work), true, Timeout::clamp(delay), {});
+  } else {
+    using Plain = std::remove_cvref_t<Work>;
+    using T = typename detail::DeadlineResult<Plain>::type;
+    return detail::await_until<T>(Plain(std::forward<Work>(work)), true, Timeout::clamp(delay), {});
+  }
 }
 /// asyncio.timeout_at(when): as timeout(), with an absolute deadline on the loop's
 /// clock (std::chrono::steady_clock).
 template <class Work>
-auto timeout_at(std::chrono::steady_clock::time_point when, Work work)
-    -> Task<typename detail::DeadlineResult<Work>::type> {
-  using T = typename detail::DeadlineResult<Work>::type;
-  return detail::await_until<T>(std::move(work), false, {}, when);
+auto timeout_at(std::chrono::steady_clock::time_point when, Work&& work) {
+  if constexpr (detail::LeafAwaiter<std::remove_reference_t<Work>> && !detail::FutureOrTask<Work>) {
+    return detail::DeadlineAwaiter<Work>(std::forward<Work>(work), false, {}, when);
+  } else {
+    using Plain = std::remove_cvref_t<Work>;
+    using T = typename detail::DeadlineResult<Plain>::type;
+    return detail::await_until<T>(Plain(std::forward<Work>(work)), false, {}, when);
+  }
 }
 
 // ---- shield -----------------------------------------------------------------

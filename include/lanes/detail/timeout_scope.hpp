@@ -11,6 +11,9 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
+#include <coroutine>
+#include <optional>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
@@ -135,6 +138,67 @@ Task<T> await_until(Source source, bool relative, Timeout::Clock::duration after
     throw;
   }
 }
+
+/// A single suspension point (sleep, Event::wait, Lock::acquire, ...): an object
+/// with await_ready/await_suspend/await_resume.
+template <class A>
+concept LeafAwaiter = requires(A& a, std::coroutine_handle<> h) {
+  { a.await_ready() } -> std::convertible_to<bool>;
+  a.await_suspend(h);
+  a.await_resume();
+};
+
+/// Wraps a leaf awaiter under a deadline without a coroutine frame, so that awaiters
+/// which cannot move (most leaves) work too: `co_await wait_for(ev.wait(), 1s)`.
+/// A prvalue leaf that cannot move is held by reference: it lives until the end of
+/// the full expression, so co_await the result in the same expression.
+template <class A>
+class [[nodiscard]] DeadlineAwaiter {
+  using Plain = std::remove_cvref_t<A>;
+  using Held = std::conditional_t<std::is_move_constructible_v<Plain> && !std::is_lvalue_reference_v<A>,
+                                  Plain, Plain&>;
+
+ public:
+  DeadlineAwaiter(A&& inner, bool relative, Timeout::Clock::duration after,
+                  Timeout::Clock::time_point at)
+      : inner_(static_cast<std::conditional_t<std::is_reference_v<Held>, Plain&, A&&>>(inner)),
+        after_(after), at_(at), relative_(relative) {}
+  DeadlineAwaiter(const DeadlineAwaiter&) = delete;
+  DeadlineAwaiter& operator=(const DeadlineAwaiter&) = delete;
+
+  bool await_ready() { return inner_.await_ready(); }
+  auto await_suspend(std::coroutine_handle<> h) {
+    // The deadline counts from the suspension, in the task that awaits.
+    scope_.emplace(relative_ ? Timeout::deadline_after(after_) : at_);
+    using R = decltype(inner_.await_suspend(h));
+    if constexpr (std::is_same_v<R, bool>) {
+      const bool suspended = inner_.await_suspend(h);
+      if (!suspended) scope_.reset();
+      return suspended;
+    } else {
+      return inner_.await_suspend(h);
+    }
+  }
+  decltype(auto) await_resume() {
+    struct Disarm {
+      std::optional<Timeout>& scope;
+      ~Disarm() { scope.reset(); }
+    } disarm{scope_};
+    try {
+      return inner_.await_resume();
+    } catch (const CancelledError&) {
+      if (scope_) scope_->check();
+      throw;
+    }
+  }
+
+ private:
+  Held inner_;
+  std::optional<Timeout> scope_;
+  Timeout::Clock::duration after_;
+  Timeout::Clock::time_point at_;
+  bool relative_;
+};
 
 }  // namespace detail
 }  // namespace lanes
