@@ -15,6 +15,7 @@ namespace {
 }
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kMaxReserve = 1u << 20;
 
 }  // namespace
 
@@ -117,11 +118,12 @@ std::pair<char*, std::size_t> FrameReceiver::prepare() {
   }
   std::size_t want = kReadChunk;
   if (buffer_.size() >= kFrameHeaderSize) {
-    // A header is here: make room for the whole frame, so a large payload is read
-    // straight into place instead of being grown piece by piece.
+    // A header is here: make room for (up to 1 MiB more of) the frame, so a large
+    // payload is read in big pieces, while a forged length cannot reserve a gigabyte.
     const FrameHeader h = parse_frame_header(buffer_.data());
     const std::size_t total = kFrameHeaderSize + h.length;
-    if (total > buffer_.size()) want = std::max(want, total - buffer_.size());
+    if (total > buffer_.size())
+      want = std::max(want, std::min<std::size_t>(total - buffer_.size(), kMaxReserve));
   }
   buffer_.reserve(buffer_.size() + want);
   return {buffer_.data() + buffer_.size(), buffer_.capacity() - buffer_.size()};
