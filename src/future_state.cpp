@@ -53,9 +53,12 @@ bool FutureStateBase::set_running() noexcept {
   lock_.lock();
   const bool ok = status() == FutureStatus::pending;
   if (ok) {
-    word_.store((word_.load(std::memory_order_relaxed) & ~kStatusMask) |
-                    static_cast<std::uint32_t>(FutureStatus::running),
-                std::memory_order_release);
+    // An RMW, not load-then-store: a waiter sets kWaitersBit without the lock, and
+    // a store could erase it, so that publish() would skip the futex wake-up and
+    // the waiter would sleep forever. pending is 0, so OR-ing in running is the
+    // transition.
+    static_assert(static_cast<std::uint32_t>(FutureStatus::pending) == 0);
+    word_.fetch_or(static_cast<std::uint32_t>(FutureStatus::running), std::memory_order_release);
   }
   lock_.unlock();
   return ok;
