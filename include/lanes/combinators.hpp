@@ -9,13 +9,12 @@
 // A void result is a lanes::Unit wherever a value is needed (gather's tuple and
 // vector, Outcome<void>), the same type co_await of a Future<void> gives.
 //
-// Blocking forms for plain threads: the awaitable `wait` returns a WaitOp<T> and
-// `as_completed` an AsCompletedStream<T>, neither of which blocks. A plain-thread form can
-// coexist in two ways: (1) a blocking member on those objects
-// (`lanes::wait(fs, FIRST_COMPLETED).result()`, `ac.next_blocking()`), which keeps
-// one spelling for both worlds; or (2) free overloads told apart by a tag
-// (`lanes::wait(lanes::blocking, fs, ...)`). Overloads with the same parameters as
-// the ones below and a different return type cannot coexist in C++.
+// Plain threads use the same spelling (concurrent.futures' wait and as_completed):
+// `wait` returns a WaitOp<T> and `as_completed` an AsCompletedStream<T>, neither of
+// which blocks until asked; on a plain thread `lanes::wait(fs, FIRST_COMPLETED).result()`
+// blocks, and `for (auto f : lanes::as_completed(fs))` (or `ac.next_blocking()`)
+// blocks for each future in turn. On a thread-pool worker these help run the pool's
+// jobs while they wait; on a loop thread they throw InvalidStateError instead.
 #pragma once
 
 #include <chrono>
@@ -33,6 +32,7 @@
 #include "lanes/detail/multi_wait.hpp"
 #include "lanes/detail/outcome.hpp"
 #include "lanes/detail/shield.hpp"
+#include "lanes/detail/thread_wait.hpp"
 #include "lanes/detail/timeout_scope.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
@@ -137,6 +137,21 @@ class [[nodiscard]] WaitOp {
 
   Awaiter operator co_await() && { return Awaiter(std::move(futures_), when_, deadline_); }
   Awaiter operator co_await() & { return Awaiter(futures_, when_, deadline_); }
+
+  /// The plain-thread form (concurrent.futures.wait): blocks the calling thread
+  /// until the condition holds or the deadline passes, and gives {done, pending}.
+  /// On a thread-pool worker it runs the pool's jobs while it waits. Throws
+  /// InvalidStateError on a thread that runs an event loop, unless the condition
+  /// holds already (co_await there).
+  WaitResult<T> result() const {
+    std::vector<detail::FutureStateBase*> states;
+    states.reserve(futures_.size());
+    for (const auto& f : futures_) states.push_back(f.raw_state());
+    detail::block_until_condition(states, when_, deadline_);
+    WaitResult<T> out;
+    for (const auto& f : futures_) (f.done() ? out.done : out.pending).push_back(f);
+    return out;
+  }
 
  private:
   std::vector<Future<T>> futures_;

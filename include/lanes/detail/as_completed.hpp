@@ -10,6 +10,7 @@
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
+#include <iterator>
 #include <new>
 #include <string>
 #include <utility>
@@ -74,6 +75,44 @@ class CompletionQueue {
     lock_.unlock();
     return ok;
   }
+  /// Pops like pop(), or, if nothing is queued, blocks the calling thread until a
+  /// completion or the deadline; false at the deadline with nothing queued. On a
+  /// pool worker it runs the pool's jobs meanwhile. Throws InvalidStateError on a
+  /// thread that runs an event loop.
+  bool pop_blocking(std::size_t& index, std::chrono::steady_clock::time_point deadline) {
+    for (;;) {
+      if (pop(index)) return true;
+      if (on_running_loop_thread())
+        throw InvalidStateError(
+            "as_completed: blocking for the next future would block the event loop's own "
+            "thread: co_await next() instead");
+      // A one-shot state to sleep on: completed by the next completion.
+      auto* signal = new FutureState<void>();
+      signal->add_ref();  // the queue's, dropped by whoever takes it back
+      lock_.lock();
+      const bool ok = consumed_ < produced_;
+      if (ok) {
+        index = order()[consumed_++];
+      } else {
+        signal_ = signal;
+      }
+      lock_.unlock();
+      if (ok) {
+        signal->release();
+        signal->release();
+        return true;
+      }
+      const bool woken = block_until(*signal, deadline);
+      lock_.lock();
+      const bool unused = signal_ == signal;
+      if (unused) signal_ = nullptr;
+      lock_.unlock();
+      if (unused) signal->release();
+      signal->release();
+      if (!woken) return pop(index);
+    }
+  }
+
   /// Unregisters `task`; false if a completion already took it to wake it.
   bool stop_waiting(TaskCoreBase* task) noexcept {
     lock_.lock();
@@ -122,8 +161,13 @@ class CompletionQueue {
     self->lock_.lock();
     self->order()[self->produced_++] = static_cast<std::size_t>(n - self->nodes());
     TaskCoreBase* waiter = std::exchange(self->waiter_, nullptr);
+    FutureState<void>* signal = std::exchange(self->signal_, nullptr);
     self->lock_.unlock();
     if (waiter) waiter->wake_from_any_thread();
+    if (signal) {
+      signal->set_value();
+      signal->release();
+    }
     self->release();
   }
   static void on_discard(DoneCallback* cb) noexcept {
@@ -137,15 +181,16 @@ class CompletionQueue {
   std::size_t produced_ = 0;         // guarded by lock_: completions queued
   std::size_t consumed_ = 0;         // guarded by lock_: completions handed out
   TaskCoreBase* waiter_ = nullptr;   // guarded by lock_: the task in next(), if any
+  FutureState<void>* signal_ = nullptr;  // guarded by lock_: a thread in pop_blocking()
   std::size_t size_;
   std::size_t attached_ = 0;         // owner only
 };
 
 }  // namespace detail
 
-/// The futures of as_completed(), handed back in completion order by next().
-/// Move-only. Use it on the loop thread of the task that awaits next(); the futures
-/// themselves may complete anywhere.
+/// The futures of as_completed(), handed back in completion order: by co_await
+/// next() in a task (on that task's loop thread), or on a plain thread by
+/// next_blocking() or a range-for. Move-only. The futures may complete anywhere.
 template <class T>
 class AsCompletedStream {
  public:
@@ -161,7 +206,8 @@ class AsCompletedStream {
   }
   AsCompletedStream(AsCompletedStream&& other) noexcept
       : futures_(std::move(other.futures_)), queue_(std::exchange(other.queue_, nullptr)),
-        deadline_(other.deadline_), taken_(std::exchange(other.taken_, 0)) {}
+        deadline_(other.deadline_), taken_(std::exchange(other.taken_, 0)),
+        current_(std::move(other.current_)), iterating_(other.iterating_) {}
   AsCompletedStream& operator=(AsCompletedStream&&) = delete;
   ~AsCompletedStream() {
     if (queue_) {
@@ -250,11 +296,72 @@ class AsCompletedStream {
     return Next(*this);
   }
 
+  /// The plain-thread form of next() (one step of concurrent.futures.as_completed):
+  /// blocks the calling thread until the next future completes and returns it. On a
+  /// thread-pool worker it runs the pool's jobs while it waits. Throws TimeoutError
+  /// once the deadline given to as_completed has passed, InvalidStateError if every
+  /// future was handed back already, or on a thread that runs an event loop.
+  Future<T> next_blocking() {
+    if (!queue_) throw InvalidStateError("as_completed: this object was moved from");
+    if (!has_next())
+      throw InvalidStateError("as_completed: every future was already handed back");
+    std::size_t index = detail::CompletionQueue::npos;
+    if (!queue_->pop_blocking(index, deadline_)) {
+      throw TimeoutError("as_completed: " + std::to_string(remaining()) + " (of " +
+                         std::to_string(futures_.size()) +
+                         ") futures unfinished when the deadline passed");
+    }
+    ++taken_;
+    return futures_[index];
+  }
+
+  /// Plain-thread iteration, Python's `for f in as_completed(fs)`:
+  ///     for (lanes::Future<int>& f : lanes::as_completed(futures)) use(f.result());
+  /// begin() and ++ block as next_blocking() does, and throw what it throws.
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Future<T>;
+    using difference_type = std::ptrdiff_t;
+    using reference = Future<T>&;
+    using pointer = Future<T>*;
+
+    iterator() = default;
+    reference operator*() const { return owner_->current_; }
+    pointer operator->() const { return &owner_->current_; }
+    iterator& operator++() {
+      owner_->step();
+      return *this;
+    }
+    void operator++(int) { owner_->step(); }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept {
+      return a.at_end() == b.at_end();
+    }
+
+   private:
+    friend class AsCompletedStream;
+    explicit iterator(AsCompletedStream* owner) noexcept : owner_(owner) {}
+    bool at_end() const noexcept { return owner_ == nullptr || !owner_->current_.valid(); }
+    AsCompletedStream* owner_ = nullptr;
+  };
+  iterator begin() {
+    if (!iterating_) {
+      iterating_ = true;
+      step();
+    }
+    return iterator(this);
+  }
+  iterator end() noexcept { return iterator(); }
+
  private:
+  void step() { current_ = has_next() ? next_blocking() : Future<T>(); }
+
   std::vector<Future<T>> futures_;
   detail::CompletionQueue* queue_ = nullptr;
   Clock::time_point deadline_;
   std::size_t taken_ = 0;
+  Future<T> current_;       // the iteration's current future; empty at the end
+  bool iterating_ = false;  // begin() was called
 };
 
 }  // namespace lanes
