@@ -9,4 +9,6 @@
 #include "lanes/sync.hpp"
 #include "lanes/task.hpp"
 #include "lanes/task_group.hpp"
+#include "lanes/thread_pool.hpp"
 #include "lanes/time.hpp"
+#include "lanes/to_thread.hpp"

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -32,6 +33,13 @@ namespace detail {
 struct LoopExtension {
   virtual ~LoopExtension() = default;
 };
+}  // namespace detail
+
+class ThreadPoolExecutor;  // thread_pool.hpp
+namespace detail {
+/// The loop's default executor (to_thread, run_in_executor(nullptr, ...)): made on
+/// first use, shut down by close(), waiting for its jobs. In src/thread_pool.cpp.
+ThreadPoolExecutor& default_executor(EventLoop& loop);
 }  // namespace detail
 
 /// What call_exception_handler receives (asyncio's context dict, typed).
@@ -109,6 +117,25 @@ class EventLoop {
   template <class T = void>
   Future<T> create_future() {
     return lanes::create_future<T>();
+  }
+
+  /// Runs f(args...) on `executor` (anything with submit(): ThreadPoolExecutor,
+  /// ProcessPoolExecutor) and returns its Future, to co_await (asyncio's
+  /// loop.run_in_executor). Throws RuntimeError if the loop is closed, and what
+  /// submit() throws.
+  template <class Executor, class F, class... Args>
+  auto run_in_executor(Executor& executor, F&& f, Args&&... args) {
+    check_open();
+    return executor.submit(std::forward<F>(f), std::forward<Args>(args)...);
+  }
+  /// run_in_executor(nullptr, f, args...): on the loop's default executor, a
+  /// ThreadPoolExecutor of min(32, cores + 4) workers made on first use (include
+  /// lanes/thread_pool.hpp). Loop thread only.
+  template <class F, class... Args>
+  auto run_in_executor(std::nullptr_t, F&& f, Args&&... args) {
+    check_open();
+    return run_in_executor(detail::default_executor(*this), std::forward<F>(f),
+                           std::forward<Args>(args)...);
   }
 
   /// Replaces the handler that receives errors nobody else could take (an

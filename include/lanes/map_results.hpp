@@ -1,0 +1,143 @@
+// lanes/map_results.hpp — what Executor::map returns: the results, in input order.
+//
+// map() submits every call at once (in chunks of `chunksize` inputs per job) and
+// hands back this range. Iterating it waits for each result in turn, in the order
+// of the inputs, whatever order the jobs finish in (Python's Executor.map). A call
+// that threw rethrows when its result is reached; a deadline given to map() is
+// shared by the whole iteration. Destroying the range early cancels the jobs that
+// have not started (as closing Python's map generator does).
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "lanes/errors.hpp"
+#include "lanes/future.hpp"
+
+namespace lanes {
+
+namespace detail {
+/// Where the jobs of one map() write their results: slot i for input i. Each slot
+/// is written by one job before its future completes and read only after.
+template <class T>
+struct MapOutputs {
+  std::vector<std::optional<T>> outputs;
+};
+}  // namespace detail
+
+/// The results of Executor::map, an input range of T (Unit for a void callable).
+template <class T>
+class MapResults {
+ public:
+  using value_type = T;
+  using Clock = std::chrono::steady_clock;
+
+  class iterator {
+   public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = T;
+    using difference_type = std::ptrdiff_t;
+    using reference = T&;
+    using pointer = T*;
+
+    iterator() = default;
+    /// Waits for this result. Rethrows the error of its call; throws TimeoutError
+    /// if map()'s timeout passes first, CancelledError if the job was cancelled.
+    reference operator*() const { return owner_->at(index_); }
+    pointer operator->() const { return &owner_->at(index_); }
+    iterator& operator++() {
+      ++index_;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator before = *this;
+      ++index_;
+      return before;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept {
+      return a.index_ == b.index_;
+    }
+
+   private:
+    friend class MapResults;
+    iterator(MapResults* owner, std::size_t index) noexcept : owner_(owner), index_(index) {}
+    MapResults* owner_ = nullptr;
+    std::size_t index_ = 0;
+  };
+
+  /// Internal: made by Executor::map.
+  MapResults(std::shared_ptr<detail::MapOutputs<T>> outputs, std::vector<Future<void>> chunks,
+             std::size_t chunksize, std::optional<Clock::time_point> deadline)
+      : outputs_(std::move(outputs)), chunks_(std::move(chunks)), chunksize_(chunksize),
+        deadline_(deadline) {}
+  MapResults(MapResults&& other) noexcept = default;
+  MapResults& operator=(MapResults&& other) noexcept {
+    if (this != &other) {
+      cancel_pending();
+      outputs_ = std::move(other.outputs_);
+      chunks_ = std::move(other.chunks_);
+      chunksize_ = other.chunksize_;
+      deadline_ = other.deadline_;
+    }
+    return *this;
+  }
+  MapResults(const MapResults&) = delete;
+  MapResults& operator=(const MapResults&) = delete;
+  ~MapResults() { cancel_pending(); }
+
+  iterator begin() noexcept { return iterator(this, 0); }
+  iterator end() noexcept { return iterator(this, size()); }
+  /// How many results (one per input).
+  std::size_t size() const noexcept { return outputs_ ? outputs_->outputs.size() : 0; }
+
+  /// Waits for result i (0 ≤ i < size()). Throws as iterator::operator* does;
+  /// throws std::out_of_range for a bad index.
+  T& at(std::size_t i) {
+    if (i >= size()) throw std::out_of_range("MapResults::at: index past the last result");
+    Future<void>& chunk = chunks_[i / chunksize_];
+    if (!deadline_) {
+      chunk.result();
+    } else if (!chunk.done()) {
+      const auto left = *deadline_ - Clock::now();
+      if (left <= Clock::duration::zero())
+        throw TimeoutError("Executor::map: the results were not all ready within the timeout");
+      try {
+        chunk.result(left);
+      } catch (const TimeoutError&) {
+        throw TimeoutError("Executor::map: the results were not all ready within the timeout");
+      }
+    } else {
+      chunk.result();
+    }
+    auto& slot = outputs_->outputs[i];
+    if (!slot)
+      throw InvalidStateError("Executor::map: this call produced no result (it was stopped early)");
+    return *slot;
+  }
+
+ private:
+  void cancel_pending() noexcept {
+    // Jobs already done ignore this; running ones keep running (or get a stop
+    // request if they take a std::stop_token).
+    for (auto& chunk : chunks_) {
+      try {
+        chunk.cancel();
+      } catch (...) {
+      }
+    }
+  }
+
+  std::shared_ptr<detail::MapOutputs<T>> outputs_;
+  std::vector<Future<void>> chunks_;
+  std::size_t chunksize_ = 1;
+  std::optional<Clock::time_point> deadline_;
+};
+
+}  // namespace lanes

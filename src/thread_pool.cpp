@@ -1,0 +1,441 @@
+// The work-stealing scheduler of ThreadPoolExecutor: workers, parking, helping waits.
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <thread>
+
+#include "lanes/detail/pool_core.hpp"
+#include "lanes/detail/work_stealing_deque.hpp"
+#include "lanes/errors.hpp"
+#include "lanes/future.hpp"
+#include "lanes/loop.hpp"
+#include "lanes/thread_pool.hpp"
+
+namespace lanes::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Rounds of looking for work (with a growing pause) before a worker parks: a
+/// few microseconds, enough to catch the next job of a busy producer.
+constexpr int kSpinRounds = 12;
+
+void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+void backoff(int round) noexcept {
+  for (int i = 0; i < (1 << std::min(round, 6)); ++i) cpu_relax();
+}
+
+/// One thread parks, any thread unparks; an unpark that comes first is kept as a
+/// token and makes the next park return at once (so no wake-up is ever lost).
+class Parker {
+ public:
+  void park_until(Clock::time_point deadline) noexcept {
+    // kNotified → kEmpty consumes a token; kEmpty → kParked announces a sleeper.
+    if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return;
+    for (;;) {
+      if (deadline == Clock::time_point::max()) {
+        futex(FUTEX_WAIT_PRIVATE, kParked, nullptr);
+      } else {
+        const auto left = deadline - Clock::now();
+        if (left <= Clock::duration::zero()) {
+          state_.exchange(kEmpty, std::memory_order_acquire);
+          return;
+        }
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+        timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+        futex(FUTEX_WAIT_PRIVATE, kParked, &ts);
+      }
+      std::uint32_t expected = kNotified;
+      if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire)) return;
+    }
+  }
+  void unpark() noexcept {
+    if (state_.exchange(kNotified, std::memory_order_release) == kParked) {
+      futex(FUTEX_WAKE_PRIVATE, 1, nullptr);
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t kEmpty = 0;
+  static constexpr std::uint32_t kNotified = 1;
+  static constexpr std::uint32_t kParked = 0xFFFFFFFFu;  // kEmpty - 1
+  void futex(int op, std::uint32_t value, const timespec* timeout) noexcept {
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), op, value, timeout, nullptr,
+              0);
+  }
+  // Invariant: kEmpty, kNotified (a wake-up is waiting to be consumed) or kParked
+  // (the owner sleeps or is about to); release/acquire carry what the waker did
+  // before unpark() to the parked thread.
+  std::atomic<std::uint32_t> state_{kEmpty};
+};
+
+}  // namespace
+
+class PoolWorker final : public BlockingWaitHook {
+ public:
+  PoolWorker(PoolCore& pool, std::size_t index) : pool(pool), index(index), rng(index * 2 + 1) {}
+
+  bool wait_until(FutureStateBase& state, Clock::time_point deadline) override;
+
+  PoolCore& pool;
+  const std::size_t index;
+  WorkStealingDeque<PoolJob*> deque;
+  Parker parker;
+  bool asleep = false;  // guarded by pool.sleep_mutex_: listed in sleepers_
+  std::uint64_t rng;    // victim choice; owner only
+  std::thread thread;
+
+  std::size_t next_victim(std::size_t n) noexcept {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return static_cast<std::size_t>(rng % n);
+  }
+};
+
+namespace {
+
+thread_local PoolWorker* tls_worker = nullptr;
+
+/// Wakes a helping worker when the future it waits for completes. It lives on the
+/// waiter's stack, so its last act is to say it is finished with itself.
+struct WakeOnDone : DoneCallback {
+  PoolWorker* worker;
+  // Invariant: set (release) by invoke() after its last access to this node; a
+  // waiter that could not remove the node spins on it before leaving.
+  std::atomic<bool> fired{false};
+
+  explicit WakeOnDone(PoolWorker* w) noexcept : worker(w) { invoke = &WakeOnDone::on_done; }
+  static void on_done(DoneCallback* self, FutureStateBase&) noexcept {
+    auto* node = static_cast<WakeOnDone*>(self);
+    PoolWorker* w = node->worker;
+    node->fired.store(true, std::memory_order_release);
+    w->parker.unpark();
+  }
+};
+
+}  // namespace
+
+// ---- helping waits --------------------------------------------------------------
+
+bool PoolWorker::wait_until(FutureStateBase& state, Clock::time_point deadline) {
+  int idle_rounds = 0;
+  while (!state.done()) {
+    if (PoolJob* job = pool.find_work(*this)) {
+      pool.execute(job);
+      idle_rounds = 0;
+      continue;
+    }
+    if (deadline != Clock::time_point::max() && Clock::now() >= deadline) return state.done();
+    if (idle_rounds < kSpinRounds) {
+      backoff(idle_rounds++);
+      continue;
+    }
+    // Nothing to help with: sleep until a job arrives or the future completes.
+    WakeOnDone node(this);
+    if (!state.add_callback(&node)) return true;
+    pool.add_sleeper(*this);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!pool.has_work(*this) && !state.done()) parker.park_until(deadline);
+    pool.remove_sleeper(*this);
+    if (!state.remove_callback(&node)) {
+      while (!node.fired.load(std::memory_order_acquire)) cpu_relax();
+    }
+    idle_rounds = 0;
+  }
+  return true;
+}
+
+// ---- the core -------------------------------------------------------------------
+
+PoolCore::PoolCore(Config config)
+    : initializer_(std::move(config.initializer)), name_prefix_(std::move(config.name_prefix)) {
+  const std::size_t n = std::max<std::size_t>(config.workers, 1);
+  workers_.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<PoolWorker>(*this, i));
+  try {
+    for (auto& w : workers_) {
+      PoolWorker* raw = w.get();
+      w->thread = std::thread([this, raw] { run_worker(*raw); });
+    }
+  } catch (...) {
+    shutdown(true, true);
+    throw;
+  }
+}
+
+PoolCore::~PoolCore() {
+  if (tls_worker != nullptr && &tls_worker->pool == this) {
+    std::fputs(
+        "lanes: a ThreadPoolExecutor was destroyed by one of its own jobs; it cannot wait for "
+        "the thread it runs on. Aborting.\n",
+        stderr);
+    std::abort();
+  }
+  shutdown(true, false);
+}
+
+PoolCore::Admission PoolCore::submit(PoolJob* job) {
+  PoolWorker* self = tls_worker;
+  if (self != nullptr && &self->pool == this) {
+    // From one of our own jobs: the worker's deque, where it (or a thief) finds it.
+    if (closed()) return broken_.load(std::memory_order_acquire) ? Admission::broken
+                                                                 : Admission::shut_down;
+    self->deque.push(job);
+  } else if (!inject(job)) {
+    return broken_.load(std::memory_order_acquire) ? Admission::broken : Admission::shut_down;
+  }
+  notify_one();
+  return Admission::accepted;
+}
+
+bool PoolCore::inject(PoolJob* job) noexcept {
+  std::uintptr_t head = injected_.load(std::memory_order_relaxed);
+  do {
+    if (head & kClosed) return false;
+    job->next_injected = reinterpret_cast<PoolJob*>(head);
+  } while (!injected_.compare_exchange_weak(head, reinterpret_cast<std::uintptr_t>(job),
+                                            std::memory_order_release,
+                                            std::memory_order_relaxed));
+  return true;
+}
+
+PoolJob* PoolCore::take_injected() noexcept {
+  // A plain load first: idle workers poll this, and an RMW on an empty stack
+  // would bounce its cache line between them for nothing.
+  if ((injected_.load(std::memory_order_relaxed) & ~kClosed) == 0) return nullptr;
+  const std::uintptr_t old = injected_.fetch_and(kClosed, std::memory_order_acq_rel);
+  return reinterpret_cast<PoolJob*>(old & ~kClosed);
+}
+
+PoolJob* PoolCore::find_work(PoolWorker& self) noexcept {
+  if (PoolJob* job = self.deque.pop()) return job;
+  const std::size_t n = workers_.size();
+  if (n > 1) {
+    const std::size_t start = self.next_victim(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      PoolWorker& victim = *workers_[(start + k) % n];
+      if (&victim == &self) continue;
+      if (PoolJob* job = victim.deque.steal()) return job;
+    }
+  }
+  PoolJob* list = take_injected();
+  if (list == nullptr) return nullptr;
+  // The list is newest first. The oldest runs now; the rest go to our deque so
+  // that we take them oldest first and thieves take the newest.
+  PoolJob* oldest = list;
+  bool more = false;
+  while (oldest->next_injected != nullptr) {
+    PoolJob* next = oldest->next_injected;
+    try {
+      self.deque.push(oldest);
+    } catch (...) {
+      std::fputs("lanes: out of memory growing a thread pool deque\n", stderr);
+      std::abort();
+    }
+    more = true;
+    oldest = next;
+  }
+  if (more) notify_one();  // a sleeper can steal the rest
+  return oldest;
+}
+
+bool PoolCore::has_work(const PoolWorker& self) const noexcept {
+  if (!self.deque.looks_empty()) return true;
+  if ((injected_.load(std::memory_order_relaxed) & ~kClosed) != 0) return true;
+  for (const auto& w : workers_) {
+    if (!w->deque.looks_empty()) return true;
+  }
+  return false;
+}
+
+void PoolCore::execute(PoolJob* job) noexcept {
+  if (broken_.load(std::memory_order_acquire)) {
+    job->drop_unrun(std::make_exception_ptr(BrokenThreadPool(broken_reason())));
+  } else if (cancel_queued_.load(std::memory_order_relaxed)) {
+    job->drop_unrun(nullptr);
+  } else {
+    job->run();
+  }
+}
+
+// ---- parking --------------------------------------------------------------------
+
+void PoolCore::notify_one() noexcept {
+  // Pairs with the fence in a worker about to park (see sleeper_count_).
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (sleeper_count_.load(std::memory_order_relaxed) != 0) wake_one();
+}
+
+void PoolCore::wake_one() noexcept {
+  PoolWorker* w = nullptr;
+  {
+    std::lock_guard<std::mutex> guard(sleep_mutex_);
+    if (sleepers_.empty()) return;
+    w = sleepers_.back();
+    sleepers_.pop_back();
+    w->asleep = false;
+    sleeper_count_.store(sleepers_.size(), std::memory_order_relaxed);
+  }
+  w->parker.unpark();
+}
+
+void PoolCore::wake_all() noexcept {
+  std::vector<PoolWorker*> all;
+  {
+    std::lock_guard<std::mutex> guard(sleep_mutex_);
+    all.swap(sleepers_);
+    for (PoolWorker* w : all) w->asleep = false;
+    sleeper_count_.store(0, std::memory_order_relaxed);
+  }
+  for (PoolWorker* w : all) w->parker.unpark();
+}
+
+void PoolCore::add_sleeper(PoolWorker& w) {
+  std::lock_guard<std::mutex> guard(sleep_mutex_);
+  sleepers_.push_back(&w);
+  w.asleep = true;
+  sleeper_count_.store(sleepers_.size(), std::memory_order_relaxed);
+}
+
+void PoolCore::remove_sleeper(PoolWorker& w) noexcept {
+  std::lock_guard<std::mutex> guard(sleep_mutex_);
+  if (!w.asleep) return;  // a waker took it off the list (and unparked it)
+  sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), &w));
+  w.asleep = false;
+  sleeper_count_.store(sleepers_.size(), std::memory_order_relaxed);
+}
+
+// ---- workers --------------------------------------------------------------------
+
+void PoolCore::run_worker(PoolWorker& w) noexcept {
+  tls_worker = &w;
+  tls_blocking_wait_hook = &w;
+  {
+    // Linux limits thread names to 15 characters.
+    std::string name = name_prefix_ + "_" + std::to_string(w.index);
+    if (name.size() > 15) name.resize(15);
+    pthread_setname_np(pthread_self(), name.c_str());
+  }
+  if (initializer_) {
+    try {
+      initializer_();
+    } catch (...) {
+      mark_broken("a thread initializer failed (" + describe_exception(std::current_exception()) +
+                  "): the thread pool is not usable anymore");
+    }
+  }
+  for (;;) {
+    PoolJob* job = find_work(w);
+    for (int round = 0; job == nullptr && round < kSpinRounds; ++round) {
+      backoff(round);
+      job = find_work(w);
+    }
+    if (job != nullptr) {
+      execute(job);
+      continue;
+    }
+    if (closed() && !has_work(w)) break;  // shut down and drained
+    add_sleeper(w);
+    // Pairs with the fence in notify_one() (see sleeper_count_).
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (!has_work(w) && !closed()) w.parker.park_until(Clock::time_point::max());
+    remove_sleeper(w);
+  }
+  tls_blocking_wait_hook = nullptr;
+  tls_worker = nullptr;
+}
+
+void PoolCore::mark_broken(std::string reason) noexcept {
+  {
+    std::lock_guard<std::mutex> guard(broken_mutex_);
+    if (broken_.load(std::memory_order_relaxed)) return;
+    broken_reason_ = std::move(reason);
+    broken_.store(true, std::memory_order_release);
+  }
+  // Refuse new jobs; every worker now fails the queued ones as it finds them.
+  injected_.fetch_or(kClosed, std::memory_order_seq_cst);
+  wake_all();
+}
+
+std::string PoolCore::broken_reason() const {
+  std::lock_guard<std::mutex> guard(const_cast<std::mutex&>(broken_mutex_));
+  return broken_reason_;
+}
+
+// ---- shutdown -------------------------------------------------------------------
+
+void PoolCore::shutdown(bool wait, bool cancel_futures) {
+  if (cancel_futures) cancel_queued_.store(true, std::memory_order_seq_cst);
+  injected_.fetch_or(kClosed, std::memory_order_seq_cst);
+  if (cancel_futures) cancel_queued();
+  wake_all();
+  if (wait) join_all();
+}
+
+void PoolCore::cancel_queued() noexcept {
+  // Python cancels the queued futures before shutdown() returns: take them all
+  // here. A worker pushing to its own deque meanwhile cancels what it then finds.
+  for (PoolJob* job = take_injected(); job != nullptr;) {
+    PoolJob* next = job->next_injected;
+    job->drop_unrun(nullptr);
+    job = next;
+  }
+  for (auto& w : workers_) {
+    while (!w->deque.looks_empty()) {
+      if (PoolJob* job = w->deque.steal()) job->drop_unrun(nullptr);
+    }
+  }
+}
+
+void PoolCore::join_all() {
+  if (tls_worker != nullptr && &tls_worker->pool == this)
+    throw RuntimeError(
+        "ThreadPoolExecutor::shutdown(wait=true) was called from one of its own jobs, which "
+        "would wait for itself: call shutdown(false) there, or shut down from outside the pool");
+  std::lock_guard<std::mutex> guard(join_mutex_);
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+// ---- the loop's default executor ---------------------------------------------------
+
+namespace {
+/// Owned by the loop as an extension, so close() destroys it (waiting for its jobs)
+/// after the tasks are gone and before the loop's descriptors are.
+struct DefaultExecutor final : LoopExtension {
+  ThreadPoolExecutor pool;
+  explicit DefaultExecutor(std::size_t workers)
+      : pool(ThreadPoolOptions{workers, {}, "lanes-default"}) {}
+};
+const char kDefaultExecutorKey = 0;
+}  // namespace
+
+ThreadPoolExecutor& default_executor(EventLoop& loop) {
+  if (auto* ext = loop.extension(&kDefaultExecutorKey)) {
+    return static_cast<DefaultExecutor*>(ext)->pool;
+  }
+  // asyncio's default: min(32, cores + 4), since these threads mostly wait on I/O.
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  auto ext = std::make_unique<DefaultExecutor>(std::min<std::size_t>(32, cores + 4));
+  return static_cast<DefaultExecutor&>(loop.set_extension(&kDefaultExecutorKey, std::move(ext)))
+      .pool;
+}
+
+}  // namespace lanes::detail
