@@ -3,7 +3,9 @@
 
 #include <cxxabi.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <typeinfo>
 
@@ -42,6 +44,37 @@ std::string ExceptionGroup::describe(const std::string& message,
                      (errors.size() == 1 ? "" : "s") + ")";
   for (const auto& e : errors) text += "\n  - " + describe_exception(e);
   return text;
+}
+
+std::exception_ptr make_os_error(int code, const std::string& what) {
+  char buf[128];
+  // GNU strerror_r returns the text (maybe not in buf); never fails.
+  const char* text = ::strerror_r(code, buf, sizeof buf);
+  const std::string msg = what + ": " + text + " (errno " + std::to_string(code) + ")";
+  switch (code) {
+    case ECONNRESET:
+      return std::make_exception_ptr(ConnectionResetError(code, msg));
+    case ECONNREFUSED:
+      return std::make_exception_ptr(ConnectionRefusedError(code, msg));
+    case ECONNABORTED:
+      return std::make_exception_ptr(ConnectionAbortedError(code, msg));
+    case EPIPE:
+    case ESHUTDOWN:
+      return std::make_exception_ptr(BrokenPipeError(code, msg));
+    case ENOENT:
+      return std::make_exception_ptr(FileNotFoundError(code, msg));
+    case EACCES:
+    case EPERM:
+      return std::make_exception_ptr(PermissionError(code, msg));
+    case ESRCH:
+      return std::make_exception_ptr(ProcessLookupError(code, msg));
+    default:
+      return std::make_exception_ptr(OSError(code, msg));
+  }
+}
+
+void throw_os_error(int code, const std::string& what) {
+  std::rethrow_exception(make_os_error(code, what));
 }
 
 }  // namespace lanes

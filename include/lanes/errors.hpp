@@ -5,6 +5,7 @@
 // `what()` always says what went wrong and what to do about it.
 #pragma once
 
+#include <cstddef>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -169,6 +170,120 @@ class BrokenProcessPool : public BrokenExecutor {
  public:
   using BrokenExecutor::BrokenExecutor;
 };
+
+/// An operating system call failed (Python's OSError). code() is the errno value;
+/// the subclasses below name the common ones so that they can be caught by type.
+class OSError : public Error {
+ public:
+  OSError(int code, const std::string& msg) : Error(msg), code_(code) {}
+  /// The errno value the system call gave.
+  int code() const noexcept { return code_; }
+
+ private:
+  int code_;
+};
+
+/// Base of the errors of a connection (Python's ConnectionError).
+class ConnectionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// The peer reset the connection (ECONNRESET).
+class ConnectionResetError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+/// Nothing listens at the address (ECONNREFUSED).
+class ConnectionRefusedError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+/// The connection was aborted (ECONNABORTED).
+class ConnectionAbortedError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+/// Writing to a pipe or socket whose other end is closed (EPIPE, ESHUTDOWN).
+class BrokenPipeError : public ConnectionError {
+ public:
+  using ConnectionError::ConnectionError;
+};
+/// A file or program does not exist (ENOENT).
+class FileNotFoundError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// The OS refused for lack of rights (EACCES, EPERM).
+class PermissionError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// No such process (ESRCH): a signal sent to a process that is gone.
+class ProcessLookupError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// A host name could not be resolved (Python's socket.gaierror); code() is the
+/// getaddrinfo error (EAI_*), not an errno.
+class GAIError : public OSError {
+ public:
+  using OSError::OSError;
+};
+
+/// The end of a stream came before the data asked for (Python's EOFError).
+class EOFError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// readexactly / readuntil met the end of the stream first
+/// (asyncio.IncompleteReadError). partial() holds the bytes read before it.
+class IncompleteReadError : public EOFError {
+ public:
+  IncompleteReadError(std::string partial, std::size_t expected, bool expected_known = true)
+      : EOFError(describe(partial.size(), expected, expected_known)),
+        partial_(std::move(partial)), expected_(expected), expected_known_(expected_known) {}
+  /// The bytes read before the end of the stream.
+  const std::string& partial() const noexcept { return partial_; }
+  /// How many bytes were asked for (readexactly); 0 when unknown (readuntil).
+  std::size_t expected() const noexcept { return expected_known_ ? expected_ : 0; }
+
+ private:
+  static std::string describe(std::size_t got, std::size_t expected, bool known) {
+    return std::to_string(got) + " bytes read on a total of " +
+           (known ? std::to_string(expected) : std::string("undefined")) +
+           " expected bytes: the stream ended first (the partial data is in partial())";
+  }
+  std::string partial_;
+  std::size_t expected_;
+  bool expected_known_;
+};
+
+/// readuntil / readline found no separator within the reader's limit
+/// (asyncio.LimitOverrunError). It is also a ValueError, which is what Python's
+/// readline raises in that case. consumed() is how many bytes were looked at.
+class LimitOverrunError : public ValueError {
+ public:
+  LimitOverrunError(const std::string& msg, std::size_t consumed)
+      : ValueError(msg), consumed_(consumed) {}
+  std::size_t consumed() const noexcept { return consumed_; }
+
+ private:
+  std::size_t consumed_;
+};
+
+/// lanes::run was interrupted by SIGINT (Ctrl-C): the main task was cancelled, its
+/// clean-up ran, and run() throws this (Python's KeyboardInterrupt).
+class KeyboardInterrupt : public Error {
+ public:
+  KeyboardInterrupt() : Error("interrupted by SIGINT (Ctrl-C): the main task was cancelled") {}
+};
+
+/// Throws the OSError subclass that fits `code` (an errno value), with a message
+/// made of `what` and the system's text for the code.
+[[noreturn]] void throw_os_error(int code, const std::string& what);
+/// The exception throw_os_error would throw, without throwing it.
+std::exception_ptr make_os_error(int code, const std::string& what);
 
 /// The one-line description of any exception_ptr: "TypeName: what()".
 /// Never throws; unknown exception types are described as "unknown exception".
