@@ -159,7 +159,8 @@ int run_lab(const LabOptions& o) {
 
   std::set<std::string> ran;
   for (const auto& r : report.experiments) ran.insert(r.name);
-  for (auto& c : lab::evaluate_claims(report.experiments, report.machine.cores))
+  for (auto& c : lab::evaluate_claims(report.experiments, report.machine.cores,
+                                           !lab::busy_machine_note(report.machine).empty()))
     if (ran.count(c.experiment)) report.claims.push_back(std::move(c));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 

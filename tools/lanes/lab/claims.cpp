@@ -67,6 +67,7 @@ std::string x(double v) { return fmt::format("{:.2f}x", v); }
 std::string opt_x(std::optional<double> v) { return v ? x(*v) : std::string("n/a"); }
 
 struct ClaimDef {
+  bool needs_free_cores;  // judged on parallel speed-up, which a busy machine squeezes
   const char* id;
   const char* seeds;
   const char* claim;
@@ -81,7 +82,7 @@ bool tagged(const Run& r, std::string_view key, double want) {
 
 const std::vector<ClaimDef>& claim_table() {
   static const std::vector<ClaimDef> table = {
-      {"gil-one-thread", "seeds 000, 001, 004",
+      {false, "gil-one-thread", "seeds 000, 001, 004",
        "Under the GIL only one thread runs at a time: threads do not speed up CPU work.", "cpu",
        [](const Figures& f, ClaimResult& c) {
          auto py = f.speedup("cpu", "Python", "threads");
@@ -98,7 +99,7 @@ const std::vector<ClaimDef>& claim_table() {
                              "turns{}",
                              sw ? fmt::format(" (the GIL changed hands {:.0f} times)", *sw) : "");
        }},
-      {"cpp-threads-parallel", "seed 001",
+      {true, "cpp-threads-parallel", "seed 001",
        "Without a GIL (C++, Java) threads give true parallelism on a multicore machine.", "cpu",
        [](const Figures& f, ClaimResult& c) {
          auto t = f.speedup("cpu", "C++", "threads");
@@ -115,7 +116,7 @@ const std::vector<ClaimDef>& claim_table() {
                                 busy.value_or(0), f.cores());
          c.why = "no lock serialises them: each std::thread runs on a core of its own";
        }},
-      {"processes-for-cpu", "seeds 000, 002, 004",
+      {true, "processes-for-cpu", "seeds 000, 002, 004",
        "For CPU work use parallelism: processes, which sidestep the GIL.", "cpu",
        [](const Figures& f, ClaimResult& c) {
          auto pyp = f.speedup("cpu", "Python", "process pool");
@@ -138,7 +139,7 @@ const std::vector<ClaimDef>& claim_table() {
          c.why = "processes each have their own interpreter and lock, so Python needs them; C++ "
                  "threads have no GIL and do as well without the start-up and copying";
        }},
-      {"which-is-faster", "seed 004, exercise 3",
+      {true, "which-is-faster", "seed 004, exercise 3",
        "Fibonacci with threads and with processes: which is faster? Why?", "cpu",
        [](const Figures& f, ClaimResult& c) {
          auto pyt = f.value("cpu", "Python", "threads", "wall_s");
@@ -147,19 +148,18 @@ const std::vector<ClaimDef>& claim_table() {
          auto cp = f.value("cpu", "C++", "process pool", "wall_s");
          if (!ct && !pyt) return;
          c.verdict = Verdict::answered;
+         auto verdict = [](double threads, double processes) {
+           return fmt::format("threads {:.2f} s, processes {:.2f} s: {} faster", threads, processes,
+                              threads <= processes ? "threads" : "processes");
+         };
          std::string parts;
-         if (pyt && pyp)
-           parts += fmt::format("Python: processes {} faster than threads", x(*pyt / *pyp));
-         if (ct && cp)
-           parts += fmt::format("{}C++: threads {:.2f}s, processes {:.2f}s", parts.empty() ? "" : "; ",
-                                *ct, *cp);
-         else if (ct)
-           parts += fmt::format("{}C++ threads {:.2f}s", parts.empty() ? "" : "; ", *ct);
+         if (pyt && pyp) parts += "Python: " + verdict(*pyt, *pyp);
+         if (ct && cp) parts += (parts.empty() ? "C++: " : "; C++: ") + verdict(*ct, *cp);
          c.figure = parts;
          c.why = "in Python the GIL lets one thread compute at a time, processes each have their "
                  "own; in C++ both are parallel and threads skip the process start-up";
        }},
-      {"concurrency-without-parallelism", "seeds 001, 002",
+      {false, "concurrency-without-parallelism", "seeds 001, 002",
        "Concurrency does not imply parallelism: interleaving tasks on one core overlaps "
        "waiting, not computing.",
        "cpu",
@@ -176,7 +176,7 @@ const std::vector<ClaimDef>& claim_table() {
          c.why = "one core runs one thing at a time: switching between computations only adds "
                  "switches, while waits overlap fine";
        }},
-      {"threads-for-io", "seeds 000, 004",
+      {false, "threads-for-io", "seeds 000, 004",
        "For I/O work use concurrency: threads are a good choice for I/O.", "io",
        [](const Figures& f, ClaimResult& c) {
          auto py = f.speedup("io", "Python", "threads");
@@ -187,7 +187,7 @@ const std::vector<ClaimDef>& claim_table() {
          c.figure = fmt::format("threads on waits: Python {}, C++ {}", opt_x(py), opt_x(cpp));
          c.why = "a thread blocked in the kernel costs no CPU, so the waits overlap";
        }},
-      {"gil-released-on-io", "seed 001",
+      {false, "gil-released-on-io", "seed 001",
        "The GIL is released around I/O, so threads do I/O concurrently but not CPU work.", "io",
        [](const Figures& f, ClaimResult& c) {
          auto io = f.speedup("io", "C++", "threads + emulated GIL");
@@ -203,7 +203,7 @@ const std::vector<ClaimDef>& claim_table() {
          c.why = "a thread drops the lock while it waits in the kernel and needs it back only to "
                  "compute";
        }},
-      {"event-loop-io", "seed 001",
+      {false, "event-loop-io", "seed 001",
        "A coroutine pauses on I/O and the event loop runs other tasks meanwhile.", "io",
        [](const Figures& f, ClaimResult& c) {
          auto cpp = f.speedup("io", "C++", "event loop");
@@ -216,7 +216,7 @@ const std::vector<ClaimDef>& claim_table() {
                                 opt_x(cpp), busy.value_or(0), opt_x(py));
          c.why = "one thread starts every request, then sleeps in epoll until any answer arrives";
        }},
-      {"memory-separation", "seeds 001, 002",
+      {false, "memory-separation", "seeds 001, 002",
        "Threads share their process's memory; a process has memory others cannot access.",
        "memory",
        [](const Figures& f, ClaimResult& c) {
@@ -229,7 +229,7 @@ const std::vector<ClaimDef>& claim_table() {
                                 *thread == 1 ? "yes" : "no", *proc == 1 ? "yes" : "no");
          c.why = "a thread writes the same pages; a child process writes its own copy";
        }},
-      {"lock-prevents-races", "seed 004",
+      {false, "lock-prevents-races", "seed 004",
        "Threads sharing data race; a Lock lets only one thread at a time touch it.", "lock",
        [](const Figures& f, ClaimResult& c) {
          auto bare = f.value("lock", "C++", "unprotected", "lost");
@@ -247,7 +247,7 @@ const std::vector<ClaimDef>& claim_table() {
                            : "no update was lost this time, but nothing prevented it: races are "
                              "timing-dependent";
        }},
-      {"gil-not-full-protection", "seed 004",
+      {false, "gil-not-full-protection", "seed 004",
        "The GIL does not fully protect you from data races.", "lock",
        [](const Figures& f, ClaimResult& c) {
          auto gil = f.value("lock", "C++", "unprotected + emulated GIL", "lost");
@@ -264,7 +264,7 @@ const std::vector<ClaimDef>& claim_table() {
          c.why = "a switch can fall between the read and the write; one thread with await in "
                  "between races the same way";
        }},
-      {"process-has-own-gil", "seed 001",
+      {true, "process-has-own-gil", "seed 001",
        "Each Python process has its own GIL, so processes compute in parallel.", "hybrid",
        [](const Figures& f, ClaimResult& c) {
          const Run* multi = f.find_if("hybrid", [](const Run& r) {
@@ -284,7 +284,7 @@ const std::vector<ClaimDef>& claim_table() {
                                 single->way, x(ps));
          c.why = "the lock is per process: threads of one process take turns, processes do not";
        }},
-      {"concurrency-and-parallelism", "seed 004, exercise 2",
+      {true, "concurrency-and-parallelism", "seed 004, exercise 2",
        "Concurrency and parallelism together: processes that each run threads.", "hybrid",
        [](const Figures& f, ClaimResult& c) {
          const Run* both = f.find_if("hybrid", [](const Run& r) {
@@ -298,7 +298,7 @@ const std::vector<ClaimDef>& claim_table() {
          c.why = "the threads of every process run on whatever core is free: the speed-up is "
                  "bounded by the cores, not by how the work is split";
        }},
-      {"threads-lightweight", "seeds 001, 004",
+      {false, "threads-lightweight", "seeds 001, 004",
        "Threads are lightweight: lighter-weight processes.", "scale",
        [](const Figures& f, ClaimResult& c) {
          const Run* th = f.find_if("scale", [](const Run& r) { return tagged(r, "kind", 1); });
@@ -329,7 +329,8 @@ const std::vector<ClaimDef>& claim_table() {
 
 }  // namespace
 
-std::vector<ClaimResult> evaluate_claims(const std::vector<ExperimentResult>& results, int cores) {
+std::vector<ClaimResult> evaluate_claims(const std::vector<ExperimentResult>& results, int cores,
+                                         bool machine_busy) {
   Figures figures(results, cores);
   std::vector<ClaimResult> out;
   for (const auto& def : claim_table()) {
@@ -339,6 +340,9 @@ std::vector<ClaimResult> evaluate_claims(const std::vector<ExperimentResult>& re
     c.claim = def.claim;
     c.experiment = def.experiment;
     if (figures.experiment(def.experiment)) def.judge(figures, c);
+    if (machine_busy && def.needs_free_cores && c.verdict == Verdict::refuted)
+      c.why = "other programs kept the cores busy during this run (see the note at the top), "
+              "which squeezes parallel speed-ups; on an idle machine: " + c.why;
     if (c.verdict == Verdict::not_measured && c.figure.empty())
       c.figure = figures.experiment(def.experiment)
                      ? "the runs it needs did not run here"

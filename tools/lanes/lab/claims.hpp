@@ -32,6 +32,9 @@ struct ClaimResult {
 
 /// Every claim of the table, judged against `results` (the experiments that ran;
 /// a claim whose experiment did not run is not_measured). `cores`: usable cores.
-std::vector<ClaimResult> evaluate_claims(const std::vector<ExperimentResult>& results, int cores);
+/// `machine_busy`: other programs were using the cores (a refuted parallel speed-up
+/// then says so).
+std::vector<ClaimResult> evaluate_claims(const std::vector<ExperimentResult>& results, int cores,
+                                         bool machine_busy);
 
 }  // namespace lanes_cli::lab

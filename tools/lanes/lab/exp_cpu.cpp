@@ -23,7 +23,18 @@
 #include "lab/workloads.hpp"
 #include "lanes/future.hpp"
 #include "lanes/loop.hpp"
+#include "lanes/process_pool.hpp"
 #include "lanes/task.hpp"
+#include "lanes/thread_pool.hpp"
+
+namespace lanes_cli::lab {
+
+/// fib as a process-pool worker runs it.
+std::int64_t lab_fib(int n) { return fib(n); }
+
+}  // namespace lanes_cli::lab
+
+LANES_REGISTER(lanes_cli::lab::lab_fib);
 
 namespace lanes_cli::lab {
 
@@ -151,16 +162,25 @@ ExperimentResult run_cpu(Context& ctx) {
                               [&] { return thread_per_task(plan, false); }));
   result.runs.push_back(timed(ctx, "threads, 1 core", "all pinned to one core", plan,
                               [&] { return thread_per_task(plan, true); }));
-  {
-    Run r;
-    r.way = "thread pool";
-    r.skipped = "needs lanes/thread_pool.hpp (not in this build yet)";
-    result.runs.push_back(r);
-    Run p;
-    p.way = "process pool";
-    p.skipped = "needs lanes/process_pool.hpp (not in this build yet)";
-    result.runs.push_back(p);
-  }
+  result.runs.push_back(timed(ctx, "thread pool",
+                              fmt::format("ThreadPoolExecutor, {} workers", plan.workers), plan, [&] {
+                                lanes::ThreadPoolExecutor pool(static_cast<std::size_t>(plan.workers));
+                                std::vector<lanes::Future<std::int64_t>> fs;
+                                for (int i = 0; i < plan.k; ++i) fs.push_back(pool.submit(&fib, plan.n));
+                                std::int64_t sum = 0;
+                                for (auto& f : fs) sum += f.result();
+                                return sum;
+                              }));
+  result.runs.push_back(timed(ctx, "process pool",
+                              fmt::format("ProcessPoolExecutor, {} workers", plan.workers), plan, [&] {
+                                lanes::ProcessPoolExecutor pool(static_cast<std::size_t>(plan.workers));
+                                std::vector<lanes::Future<std::int64_t>> fs;
+                                for (int i = 0; i < plan.k; ++i)
+                                  fs.push_back(pool.submit(&lab_fib, plan.n));
+                                std::int64_t sum = 0;
+                                for (auto& f : fs) sum += f.result();
+                                return sum;
+                              }));
   result.runs.push_back(timed(ctx, "event loop", "tasks on one thread", plan, [&] {
     return lanes::run(all_on_one_loop(plan.n, plan.k));
   }));

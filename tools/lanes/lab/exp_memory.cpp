@@ -8,6 +8,7 @@
 #include "lab/experiment.hpp"
 #include "lab/measure.hpp"
 #include "lab/progress.hpp"
+#include "lanes/process_pool.hpp"
 
 namespace lanes_cli::lab {
 
@@ -16,6 +17,19 @@ namespace {
 // the parent's read by the join without any sanitizer doubt; relaxed is enough.
 std::atomic<int> g_value{0};
 }  // namespace
+
+/// Run in a worker process: sets the worker's copy of the global, returns what the
+/// worker then reads.
+int lab_set_global(int value) {
+  g_value.store(value, std::memory_order_relaxed);
+  return g_value.load(std::memory_order_relaxed);
+}
+
+}  // namespace lanes_cli::lab
+
+LANES_REGISTER(lanes_cli::lab::lab_set_global);
+
+namespace lanes_cli::lab {
 
 ExperimentResult run_memory(Context& ctx) {
   ExperimentResult result;
@@ -52,9 +66,20 @@ ExperimentResult run_memory(Context& ctx) {
   }
   ctx.progress.step("child process");
   {
+    g_value.store(0, std::memory_order_relaxed);
+    int seen = 0;
+    Span span = measure([&] {
+      lanes::ProcessPoolExecutor pool(1);
+      seen = pool.submit(&lab_set_global, 42).result();
+    });
+    const int after = g_value.load(std::memory_order_relaxed);
     Run r;
     r.way = "child process";
-    r.skipped = "needs lanes/process_pool.hpp (not in this build yet)";
+    r.note = "a ProcessPoolExecutor worker sets it";
+    r.values["child_saw"] = seen;
+    r.values["parent_value"] = after;
+    r.values["parent_sees"] = after == 42 ? 1 : 0;
+    r.values["wall_s"] = span.wall_s;
     result.runs.push_back(r);
   }
   g_value.store(0, std::memory_order_relaxed);

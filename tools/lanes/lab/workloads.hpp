@@ -11,8 +11,8 @@ class EmulatedGil;
 /// fib(n) by naive recursion: pure computation, no memory traffic, no I/O.
 std::int64_t fib(int n);
 
-/// fib(n) by the same recursion, reaching a GIL switch point every 1024 calls (CPython
-/// checks between bytecodes; a call is a few of them). The caller holds `gil`.
+/// fib(n) by the same recursion, reaching a GIL switch point every few tens of
+/// microseconds (CPython checks between bytecodes). The caller holds `gil`.
 std::int64_t fib_under_gil(int n, EmulatedGil& gil);
 
 /// The smallest n >= 20 for which one fib(n) takes at least `target_ms` on this

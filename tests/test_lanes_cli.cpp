@@ -1,0 +1,566 @@
+// tests/test_lanes_cli.cpp — the `lanes` command-line tool, run as a user runs it:
+// command-line parsing and bad use, `lanes lab --quick --json` holding every
+// experiment, `lanes advise` classifying a busy loop and a sleeping child, and the HTML
+// report rendered by headless Chromium with bars where each chart is.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "json.hpp"
+
+#ifndef LANES_CLI_PATH
+#error "LANES_CLI_PATH must name the lanes binary (set by tools/lanes/CMakeLists.txt)"
+#endif
+
+extern char** environ;
+
+namespace {
+
+using lanes_cli::Json;
+
+struct Ran {
+  int status = -1;  // exit code, or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// A private directory for one test's files, removed with its content afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    const char* tmp = std::getenv("TMPDIR");
+    path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/lanes-cli-test-XXXXXX";
+    if (!mkdtemp(path_.data())) std::abort();
+  }
+  ~TempDir() {
+    std::string cmd = "rm -rf '" + path_ + "'";
+    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", path_.c_str());
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+/// Runs argv (argv[0] looked up on PATH), stdout and stderr captured, and waits for it.
+Ran run(const std::vector<std::string>& argv) {
+  TempDir dir;
+  const std::string out = dir.file("out"), err = dir.file("err");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  Ran r;
+  if (rc != 0) {
+    r.err = std::string("cannot start: ") + std::strerror(rc);
+    return r;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+Ran lanes(std::vector<std::string> args) {
+  args.insert(args.begin(), LANES_CLI_PATH);
+  return run(args);
+}
+
+int count_lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  if (!s.empty() && s.back() != '\n') ++n;
+  return n;
+}
+
+// Sizes for `lanes lab` in the tests: the real --quick in a plain build, smaller under
+// sanitizers (which slow everything down several times and cap thread counts).
+std::vector<std::string> lab_args() {
+#if defined(LANES_SANITIZED)
+  return {"lab",  "--quick",     "--no-python", "--tasks",     "2",     "--task-ms", "4",
+          "--waits", "4",        "--wait-ms",   "5",           "--increments", "20000",
+          "--waiters", "300",    "--threads-per-process", "1"};
+#else
+  return {"lab", "--quick"};
+#endif
+}
+
+// ---------------------------------------------------------------------------------------
+// Parsing and bad use: one clear line on stderr, exit status 2.
+// ---------------------------------------------------------------------------------------
+
+void expect_usage_error(const Ran& r, const std::string& mentions) {
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("lanes: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(mentions), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(LanesCliParsing, NoSubcommandIsBadUse) { expect_usage_error(lanes({}), "lanes lab"); }
+
+TEST(LanesCliParsing, UnknownFlagIsBadUse) { expect_usage_error(lanes({"--frobnicate"}), "--frobnicate"); }
+
+TEST(LanesCliParsing, UnknownLabFlagIsBadUse) {
+  expect_usage_error(lanes({"lab", "--quick", "--colour"}), "--colour");
+}
+
+TEST(LanesCliParsing, UnknownExperimentIsBadUse) {
+  expect_usage_error(lanes({"lab", "gpu"}), "gpu");
+}
+
+TEST(LanesCliParsing, SizeOutOfRangeIsBadUse) {
+  expect_usage_error(lanes({"lab", "cpu", "--fib", "99"}), "--fib");
+}
+
+TEST(LanesCliParsing, NonNumericSizeIsBadUse) {
+  expect_usage_error(lanes({"lab", "io", "--waits", "many"}), "--waits");
+}
+
+TEST(LanesCliParsing, CommandAfterDashesNeedsAdvise) {
+  expect_usage_error(lanes({"lab", "--", "ls"}), "advise");
+}
+
+TEST(LanesCliParsing, AdviseWithoutCommandIsBadUse) {
+  expect_usage_error(lanes({"advise"}), "advise");
+}
+
+TEST(LanesCliParsing, AdviseOfMissingProgramIsBadUse) {
+  expect_usage_error(lanes({"advise", "--", "/nonexistent/lanes-no-such-program", "x"}),
+                     "no such program");
+  expect_usage_error(lanes({"advise", "--", "lanes-no-such-program-on-path"}), "no such program");
+}
+
+TEST(LanesCliParsing, AdviseOfGonePidIsBadUse) {
+  // A pid that surely ended: a child we started and reaped ourselves.
+  Ran done = run({"true"});
+  ASSERT_EQ(done.status, 0);
+  pid_t pid = -1;
+  char arg0[] = "true";
+  char* argv[] = {arg0, nullptr};
+  ASSERT_EQ(posix_spawnp(&pid, "true", nullptr, nullptr, argv, environ), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  expect_usage_error(lanes({"advise", "--pid", std::to_string(pid), "--seconds", "1"}),
+                     std::to_string(pid));
+}
+
+TEST(LanesCliParsing, AdvisePidAndCommandTogetherIsBadUse) {
+  expect_usage_error(lanes({"advise", "--pid", "1", "--", "true"}), "not both");
+}
+
+TEST(LanesCliParsing, HelpListsSubcommandsAndExperiments) {
+  Ran top = lanes({"--help"});
+  EXPECT_EQ(top.status, 0);
+  EXPECT_NE(top.out.find("lab"), std::string::npos);
+  EXPECT_NE(top.out.find("advise"), std::string::npos);
+  Ran lab = lanes({"lab", "--help"});
+  EXPECT_EQ(lab.status, 0);
+  for (const char* e : {"cpu", "io", "lock", "memory", "scale", "hybrid", "--quick", "--json",
+                        "--report", "--no-python"})
+    EXPECT_NE(lab.out.find(e), std::string::npos) << e;
+}
+
+// ---------------------------------------------------------------------------------------
+// lanes lab --quick --json
+// ---------------------------------------------------------------------------------------
+
+const Json* find_experiment(const Json& doc, const std::string& name) {
+  for (const auto& e : doc["experiments"].as_array())
+    if (e["name"].as_string() == name) return &e;
+  return nullptr;
+}
+
+const Json* find_run(const Json& experiment, const std::string& lang, const std::string& way) {
+  for (const auto& r : experiment["runs"].as_array())
+    if (r["lang"].as_string() == lang && r["way"].as_string() == way) return &r;
+  return nullptr;
+}
+
+bool ran(const Json* run) { return run && !run->contains("skipped"); }
+
+TEST(LanesCliLab, QuickJsonHoldsEveryExperiment) {
+  auto args = lab_args();
+  args.push_back("--json");
+  Ran r = lanes(args);
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_TRUE(r.err.empty()) << "no progress bar when stderr is not a terminal: " << r.err;
+  Json doc = Json::parse(r.out);
+
+  std::set<std::string> names;
+  for (const auto& e : doc["experiments"].as_array()) {
+    names.insert(e["name"].as_string());
+    EXPECT_FALSE(e["runs"].as_array().empty()) << e["name"].as_string();
+    for (const auto& run : e["runs"].as_array()) {
+      if (run.contains("skipped")) continue;
+      const auto& v = run["values"];
+      if (v.contains("wall_s")) {
+        EXPECT_GE(v["wall_s"].as_number(), 0.0);
+      }
+    }
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"cpu", "io", "lock", "memory", "scale", "hybrid"}));
+  EXPECT_TRUE(doc["errors"].as_array().empty());
+
+  // The runs each claim needs are there and ran.
+  const Json* cpu = find_experiment(doc, "cpu");
+  ASSERT_NE(cpu, nullptr);
+  for (const char* way : {"sequential", "threads", "thread pool", "process pool", "event loop",
+                          "threads + emulated GIL"}) {
+    const Json* run = find_run(*cpu, "C++", way);
+    ASSERT_TRUE(ran(run)) << "cpu: " << way;
+    EXPECT_GT((*run)["values"]["speedup"].as_number(), 0.0) << way;
+  }
+  const Json* io = find_experiment(doc, "io");
+  ASSERT_NE(io, nullptr);
+  for (const char* way : {"sequential", "threads", "thread pool", "process pool", "event loop",
+                          "threads + emulated GIL"})
+    EXPECT_TRUE(ran(find_run(*io, "C++", way))) << "io: " << way;
+
+  const Json* lock = find_experiment(doc, "lock");
+  ASSERT_NE(lock, nullptr);
+  const Json* mutex = find_run(*lock, "C++", "std::mutex");
+  ASSERT_TRUE(ran(mutex));
+  EXPECT_EQ((*mutex)["values"]["lost"].as_number(), 0.0) << "a lock must never lose an update";
+  const Json* locked_tasks = find_run(*lock, "C++", "tasks + lanes::Lock");
+  ASSERT_TRUE(ran(locked_tasks));
+  EXPECT_EQ((*locked_tasks)["values"]["lost"].as_number(), 0.0);
+  const Json* racing_tasks = find_run(*lock, "C++", "tasks, unprotected");
+  ASSERT_TRUE(ran(racing_tasks));
+  EXPECT_GT((*racing_tasks)["values"]["lost"].as_number(), 0.0)
+      << "tasks that await between read and write always interleave";
+
+  const Json* memory = find_experiment(doc, "memory");
+  ASSERT_NE(memory, nullptr);
+  const Json* thread = find_run(*memory, "C++", "thread");
+  const Json* child = find_run(*memory, "C++", "child process");
+  ASSERT_TRUE(ran(thread));
+  ASSERT_TRUE(ran(child));
+  EXPECT_EQ((*thread)["values"]["parent_sees"].as_number(), 1.0);
+  EXPECT_EQ((*child)["values"]["parent_sees"].as_number(), 0.0);
+  EXPECT_EQ((*child)["values"]["child_saw"].as_number(), 42.0);
+
+  const Json* scale = find_experiment(doc, "scale");
+  ASSERT_NE(scale, nullptr);
+  bool coroutines = false;
+  for (const auto& run : (*scale)["runs"].as_array()) {
+    if (!run.contains("skipped") && run["way"].as_string().rfind("coroutines", 0) == 0) {
+      coroutines = true;
+      EXPECT_GT(run["values"]["create_us"].as_number(), 0.0);
+    }
+  }
+  EXPECT_TRUE(coroutines);
+
+  const Json* hybrid = find_experiment(doc, "hybrid");
+  ASSERT_NE(hybrid, nullptr);
+  int hybrid_ran = 0;
+  for (const auto& run : (*hybrid)["runs"].as_array()) hybrid_ran += !run.contains("skipped");
+  EXPECT_GE(hybrid_ran, 4);
+
+  // Every claim is judged with one of the known verdicts, and each names its experiment.
+  const std::set<std::string> verdicts = {"confirmed", "refuted", "partly true", "answered",
+                                          "not measured"};
+  ASSERT_GE(doc["claims"].as_array().size(), 10u);
+  for (const auto& c : doc["claims"].as_array()) {
+    EXPECT_TRUE(verdicts.count(c["verdict"].as_string())) << c["id"].as_string();
+    EXPECT_TRUE(names.count(c["experiment"].as_string())) << c["id"].as_string();
+    EXPECT_FALSE(c["claim"].as_string().empty());
+  }
+}
+
+TEST(LanesCliLab, TextOutputHasATablePerExperimentAndTheClaims) {
+  auto args = lab_args();
+  args.insert(args.begin() + 1, {"lock", "memory"});
+  Ran r = lanes(args);
+  ASSERT_EQ(r.status, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("== lock:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("== memory:"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("== cpu:"), std::string::npos) << "only the experiments asked for";
+  EXPECT_NE(r.out.find("== claims of the seeds"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("lost updates"), std::string::npos) << r.out;
+}
+
+TEST(LanesCliLab, PythonSideRunsBesideCppWhenPython3IsFound) {
+#if defined(LANES_SANITIZED)
+  GTEST_SKIP() << "the Python side is exercised in the plain builds";
+#else
+  if (run({"python3", "-c", "pass"}).status != 0) GTEST_SKIP() << "no python3 on PATH";
+  Ran r = lanes({"lab", "cpu", "--quick", "--json", "--tasks", "2", "--task-ms", "5"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  Json doc = Json::parse(r.out);
+  EXPECT_TRUE(doc["machine"]["python"].is_string());
+  const Json* cpu = find_experiment(doc, "cpu");
+  ASSERT_NE(cpu, nullptr);
+  for (const char* way : {"sequential", "threads", "thread pool", "process pool", "event loop"})
+    EXPECT_TRUE(ran(find_run(*cpu, "Python", way))) << way;
+#endif
+}
+
+// ---------------------------------------------------------------------------------------
+// lanes advise
+// ---------------------------------------------------------------------------------------
+
+Json advise_json(const std::vector<std::string>& command, int expect_status = 0) {
+  TempDir dir;
+  std::vector<std::string> args = {"advise", "--json", "--output", dir.file("report.json"), "--"};
+  args.insert(args.end(), command.begin(), command.end());
+  Ran r = lanes(args);
+  EXPECT_EQ(r.status, expect_status) << r.err;
+  return Json::parse(read_file(dir.file("report.json")));
+}
+
+TEST(LanesCliAdvise, BusyLoopChildIsCpuBound) {
+  Json report =
+      advise_json({"sh", "-c", "i=0; while [ \"$i\" -lt 400000 ]; do i=$((i+1)); done"});
+  EXPECT_EQ(report["verdict"].as_string(), "CPU-bound") << report["evidence"].as_array().size();
+  EXPECT_GT(report["cpu_s"].as_number(), 0.0);
+  EXPECT_NE(report["executor"].as_string().find("ThreadPoolExecutor"), std::string::npos);
+}
+
+TEST(LanesCliAdvise, SleepingChildIsIoBound) {
+  Json report = advise_json({"sleep", "0.5"});
+  EXPECT_EQ(report["verdict"].as_string(), "I/O-bound");
+  EXPECT_GE(report["wall_s"].as_number(), 0.5);
+  EXPECT_NE(report["executor"].as_string().find("event loop"), std::string::npos);
+}
+
+TEST(LanesCliAdvise, ExitStatusIsTheCommandsOwn) {
+  advise_json({"sh", "-c", "exit 7"}, 7);
+  advise_json({"sh", "-c", "kill -9 $$"}, 128 + 9);
+}
+
+TEST(LanesCliAdvise, TextReportGoesToStderrAndStdoutIsTheCommands) {
+  Ran r = lanes({"advise", "--", "sh", "-c", "echo hello"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out, "hello\n");
+  EXPECT_NE(r.err.find("verdict: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("expected speed-up on this machine"), std::string::npos) << r.err;
+}
+
+TEST(LanesCliAdvise, WatchesARunningProcessByPid) {
+  pid_t pid = -1;
+  char arg0[] = "sleep", arg1[] = "30";
+  char* argv[] = {arg0, arg1, nullptr};
+  ASSERT_EQ(posix_spawnp(&pid, "sleep", nullptr, nullptr, argv, environ), 0);
+  TempDir dir;
+  Ran r = lanes({"advise", "--pid", std::to_string(pid), "--seconds", "0.5", "--json", "--output",
+                 dir.file("r.json")});
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_EQ(r.status, 0) << r.err;
+  Json report = Json::parse(read_file(dir.file("r.json")));
+  EXPECT_EQ(report["verdict"].as_string(), "I/O-bound");
+  EXPECT_NE(report["command"].as_string().find(std::to_string(pid)), std::string::npos);
+}
+
+// ---------------------------------------------------------------------------------------
+// The HTML report, rendered by headless Chromium
+// ---------------------------------------------------------------------------------------
+
+/// A decoded 8-bit RGB or RGBA PNG (what Chromium writes), as RGBA.
+struct Image {
+  int width = 0, height = 0;
+  std::vector<std::uint8_t> rgba;
+  const std::uint8_t* at(int x, int y) const {
+    return &rgba[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) * 4];
+  }
+};
+
+std::uint32_t be32(const unsigned char* p) {
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
+}
+
+/// Decodes a non-interlaced, 8-bit, RGB or RGBA PNG; returns false for anything else.
+bool decode_png(const std::string& file, Image& img) {
+  const auto* p = reinterpret_cast<const unsigned char*>(file.data());
+  if (file.size() < 8 || std::memcmp(p, "\x89PNG\r\n\x1a\n", 8) != 0) return false;
+  std::size_t pos = 8;
+  int depth = 0, color = 0, interlace = 0;
+  std::string idat;
+  while (pos + 8 <= file.size()) {
+    const std::uint32_t len = be32(p + pos);
+    const std::string type(file, pos + 4, 4);
+    if (pos + 12 + len > file.size()) return false;
+    const unsigned char* data = p + pos + 8;
+    if (type == "IHDR") {
+      img.width = static_cast<int>(be32(data));
+      img.height = static_cast<int>(be32(data + 4));
+      depth = data[8];
+      color = data[9];
+      interlace = data[12];
+    } else if (type == "IDAT") {
+      idat.append(reinterpret_cast<const char*>(data), len);
+    } else if (type == "IEND") {
+      break;
+    }
+    pos += 12 + len;
+  }
+  if (depth != 8 || (color != 2 && color != 6) || interlace != 0 || img.width <= 0) return false;
+  const int channels = color == 6 ? 4 : 3;
+  const std::size_t stride = static_cast<std::size_t>(img.width) * channels;
+  std::vector<std::uint8_t> raw((stride + 1) * static_cast<std::size_t>(img.height));
+  uLongf raw_len = raw.size();
+  if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) != Z_OK ||
+      raw_len != raw.size())
+    return false;
+  std::vector<std::uint8_t> px(stride * static_cast<std::size_t>(img.height));
+  for (int y = 0; y < img.height; ++y) {
+    const std::uint8_t filter = raw[static_cast<std::size_t>(y) * (stride + 1)];
+    const std::uint8_t* src = &raw[static_cast<std::size_t>(y) * (stride + 1) + 1];
+    std::uint8_t* row = &px[static_cast<std::size_t>(y) * stride];
+    const std::uint8_t* up = y ? row - stride : nullptr;
+    for (std::size_t i = 0; i < stride; ++i) {
+      const int a = i >= static_cast<std::size_t>(channels) ? row[i - channels] : 0;
+      const int b = up ? up[i] : 0;
+      const int c = (up && i >= static_cast<std::size_t>(channels)) ? up[i - channels] : 0;
+      int pred = 0;
+      switch (filter) {
+        case 0: pred = 0; break;
+        case 1: pred = a; break;
+        case 2: pred = b; break;
+        case 3: pred = (a + b) / 2; break;
+        case 4: {
+          const int pa = std::abs(b - c), pb = std::abs(a - c), pc = std::abs(a + b - 2 * c);
+          pred = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
+          break;
+        }
+        default: return false;
+      }
+      row[i] = static_cast<std::uint8_t>(src[i] + pred);
+    }
+  }
+  img.rgba.resize(static_cast<std::size_t>(img.width) * static_cast<std::size_t>(img.height) * 4);
+  for (std::size_t i = 0, n = static_cast<std::size_t>(img.width) * static_cast<std::size_t>(img.height); i < n; ++i) {
+    for (int ch = 0; ch < 3; ++ch) img.rgba[i * 4 + static_cast<std::size_t>(ch)] = px[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(ch)];
+    img.rgba[i * 4 + 3] = channels == 4 ? px[i * 4 + 3] : 255;
+  }
+  return true;
+}
+
+std::string find_chromium() {
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome", "chrome"}) {
+    Ran r = run({"sh", "-c", std::string("command -v ") + name});
+    if (r.status == 0 && !r.out.empty()) return r.out.substr(0, r.out.find('\n'));
+  }
+  return {};
+}
+
+std::vector<std::string> chromium_args(const std::string& chromium, const TempDir& dir,
+                                       const std::string& profile, int width, int height) {
+  return {"timeout", "120", chromium, "--headless", "--no-sandbox", "--disable-gpu",
+          "--disable-quic", "--no-first-run", "--disable-background-networking",
+          "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+          "--user-data-dir=" + dir.file(profile),
+          "--window-size=" + std::to_string(width) + "," + std::to_string(height)};
+}
+
+std::string html_unescape(std::string s) {
+  const std::pair<const char*, const char*> entities[] = {
+      {"&quot;", "\""}, {"&#39;", "'"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}};
+  for (const auto& [from, to] : entities) {
+    for (std::size_t at; (at = s.find(from)) != std::string::npos;) s.replace(at, std::strlen(from), to);
+  }
+  return s;
+}
+
+std::string body_attribute(const std::string& dom, const std::string& name) {
+  const std::string key = name + "=\"";
+  auto at = dom.find(key);
+  if (at == std::string::npos) return {};
+  at += key.size();
+  return html_unescape(dom.substr(at, dom.find('"', at) - at));
+}
+
+TEST(LanesCliReport, ChromiumDrawsEveryChart) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/install-deps.sh installs it)";
+  TempDir dir;
+  const std::string html = dir.file("report.html");
+  auto args = lab_args();
+  args.insert(args.end(), {"--no-python", "--report", html});
+  Ran lab = lanes(args);
+  ASSERT_EQ(lab.status, 0) << lab.err;
+  const std::string page = read_file(html);
+  ASSERT_NE(page.find("<svg class=\"chart\""), std::string::npos);
+  EXPECT_EQ(page.find("http://"), page.find("http://www.w3.org/2000/svg")) << "self-contained";
+  EXPECT_EQ(page.find("src="), std::string::npos) << "self-contained: no external resource";
+
+  // Where did each chart land? The page's own script records it; --dump-dom shows it.
+  constexpr int kWidth = 1400;
+  auto dump = chromium_args(chromium, dir, "profile-dom", kWidth, 900);
+  dump.insert(dump.end(), {"--dump-dom", "file://" + html});
+  Ran dom = run(dump);
+  ASSERT_EQ(dom.status, 0) << dom.err;
+  const std::string boxes_text = body_attribute(dom.out, "data-chart-boxes");
+  ASSERT_FALSE(boxes_text.empty()) << dom.out.substr(0, 2000);
+  Json boxes = Json::parse(boxes_text);
+  const int page_height = std::atoi(body_attribute(dom.out, "data-page-height").c_str());
+  ASSERT_GT(page_height, 0);
+  ASSERT_EQ(boxes.as_array().size(), 6u) << "one chart per experiment";
+
+  // Then a screenshot of the whole page, and bars (the C++ colour #2b6cb0) in every box.
+  const std::string png = dir.file("report.png");
+  auto shot = chromium_args(chromium, dir, "profile-png", kWidth, page_height + 40);
+  shot.insert(shot.end(), {"--screenshot=" + png, "file://" + html});
+  Ran snap = run(shot);
+  ASSERT_EQ(snap.status, 0) << snap.err;
+  Image img;
+  ASSERT_TRUE(decode_png(read_file(png), img)) << "not an 8-bit RGB(A) PNG";
+  ASSERT_GE(img.width, kWidth / 2);
+  for (const auto& box : boxes.as_array()) {
+    const std::string name = box["name"].as_string();
+    const int x0 = static_cast<int>(box["x"].as_number()), y0 = static_cast<int>(box["y"].as_number());
+    const int w = static_cast<int>(box["w"].as_number()), h = static_cast<int>(box["h"].as_number());
+    ASSERT_GT(w, 0) << name;
+    ASSERT_LE(y0 + h, img.height) << name << ": the chart is below the screenshot";
+    long bar = 0, ink = 0;
+    for (int y = y0; y < y0 + h; ++y) {
+      for (int x = x0; x < std::min(x0 + w, img.width); ++x) {
+        const std::uint8_t* p = img.at(x, y);
+        if (std::abs(p[0] - 0x2b) < 24 && std::abs(p[1] - 0x6c) < 24 && std::abs(p[2] - 0xb0) < 24) ++bar;
+        if (p[0] < 200 || p[1] < 200 || p[2] < 200) ++ink;
+      }
+    }
+    EXPECT_GT(bar, 100) << name << ": no bar drawn in its chart";
+    EXPECT_GT(ink, bar) << name << ": no labels drawn in its chart";
+  }
+  // And outside every chart, the page's top-left corner is the white background.
+  const std::uint8_t* corner = img.at(2, 2);
+  EXPECT_GT(corner[0] + corner[1] + corner[2], 3 * 240);
+}
+
+}  // namespace
