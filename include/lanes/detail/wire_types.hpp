@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <list>
 #include <map>
@@ -153,8 +154,13 @@ struct WireCodec<std::basic_string<C, std::char_traits<C>, Alloc>> {
   }
   static void decode(WireReader& r, S& s) {
     const std::size_t n = r.length(sizeof(C), "string");
-    s.resize(n);
-    r.raw(s.data(), n * sizeof(C), "string");
+    const char* p = r.take(n * sizeof(C), "string");
+    if constexpr (sizeof(C) == 1) {
+      s.assign(reinterpret_cast<const C*>(p), n);  // one copy, no zero-fill first
+    } else {
+      s.resize(n);
+      if (n) std::memcpy(s.data(), p, n * sizeof(C));
+    }
   }
 };
 
@@ -266,23 +272,18 @@ struct WireAssocCodec {
     for (std::size_t i = 0; i < n; ++i) {
       K key{};
       wire_decode(r, key);
+      const std::size_t before = c.size();
+      // The encoder wrote ordered containers in order: the end is the right hint.
       if constexpr (is_map) {
         typename C::mapped_type value{};
         wire_decode(r, value);
-        check_inserted(r, c.emplace(std::move(key), std::move(value)));
+        c.emplace_hint(c.end(), std::move(key), std::move(value));
       } else {
-        check_inserted(r, c.insert(std::move(key)));
+        c.emplace_hint(c.end(), std::move(key));
       }
+      if (c.size() == before) r.fail("a key appears twice in a map or set");
     }
   }
-
- private:
-  template <class It>
-  static void check_inserted(WireReader& r, const std::pair<It, bool>& result) {
-    if (!result.second) r.fail("a key appears twice in a map or set");
-  }
-  template <class It>
-  static void check_inserted(WireReader&, const It&) {}  // multi-containers
 };
 template <class K, class V, class Cmp, class A>
 struct WireCodec<std::map<K, V, Cmp, A>> : WireAssocCodec<std::map<K, V, Cmp, A>> {};
