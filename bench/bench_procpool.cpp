@@ -1,0 +1,193 @@
+// Process pool benchmarks (bench/procpool.sh runs them beside bench/peers/procpool_python.py):
+//   floor       two processes bouncing 40 bytes over a socketpair: what the machine
+//               allows a round trip right now (no pool, no threads)
+//   round_trip  submit(tiny).result() one after the other: the latency of one task
+//   map         map(square, N ints) at several chunk sizes and with the automatic one
+//   fib         CPU-bound fib jobs: sequential against a pool of one worker per core
+// Prints one JSON object per line. Wall time throughout (the work happens in workers);
+// each figure is the best of --reps runs.
+#include <lanes/process_pool.hpp>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <numeric>
+#include <tuple>
+#include <ctime>
+#include <string>
+#include <thread>
+#include <vector>
+
+int tiny(int x) { return x; }
+LANES_REGISTER(tiny);
+
+int square(int x) { return x * x; }
+LANES_REGISTER(square);
+
+long fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+
+std::int64_t cpu_ns(clockid_t clock) {
+  timespec ts{};
+  ::clock_gettime(clock, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+/// fib(n), and which worker computed it with how much CPU time.
+std::tuple<long, int, std::int64_t> fib_timed(int n) {
+  const std::int64_t t0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+  const long r = fib(n);
+  return {r, static_cast<int>(::getpid()), cpu_ns(CLOCK_THREAD_CPUTIME_ID) - t0};
+}
+LANES_REGISTER(fib_timed);
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+template <class F>
+double best_of(int reps, F&& run) {
+  double best = 1e300;
+  for (int r = 0; r < reps; ++r) best = std::min(best, run());
+  return best;
+}
+
+void floor_round_trip(int reps) {
+  // Forked before the pool or any thread exists.
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(sv[0]);
+    char buf[64];
+    while (::read(sv[1], buf, sizeof buf) > 0)
+      if (::write(sv[1], buf, 24) != 24) break;
+    ::_exit(0);
+  }
+  ::close(sv[1]);
+  char buf[64] = {};
+  auto bounce = [&] {
+    if (::write(sv[0], buf, 40) != 40 || ::read(sv[0], buf, sizeof buf) <= 0) std::abort();
+  };
+  for (int i = 0; i < 500; ++i) bounce();
+  const int n = 5000;
+  const double s = best_of(reps, [&] {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) bounce();
+    return seconds_since(t0);
+  });
+  ::close(sv[0]);
+  ::waitpid(child, nullptr, 0);
+  std::printf("{\"workload\": \"floor\", \"tasks\": %d, \"us_per_task\": %.3f}\n", n, s / n * 1e6);
+}
+
+void round_trip(int reps, std::size_t workers) {
+  lanes::ProcessPoolExecutor pool(workers);
+  for (int i = 0; i < 200; ++i) pool.submit(tiny, i).result();  // workers up and warm
+  const int n = 5000;
+  const double s = best_of(reps, [&] {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) pool.submit(tiny, i).result();
+    return seconds_since(t0);
+  });
+  std::printf("{\"workload\": \"round_trip\", \"workers\": %zu, \"tasks\": %d, \"us_per_task\": %.3f}\n",
+              workers, n, s / n * 1e6);
+}
+
+void map_throughput(int reps, std::size_t workers) {
+  lanes::ProcessPoolExecutor pool(workers);
+  for (int i = 0; i < 100; ++i) pool.submit(square, i).result();
+  struct Case {
+    std::size_t chunksize;  // 0: automatic
+    int items;
+  };
+  const Case cases[] = {{1, 20000}, {10, 200000}, {100, 1000000}, {1000, 1000000},
+                        {10000, 1000000}, {0, 1000000}};
+  for (const Case& c : cases) {
+    std::vector<int> inputs(static_cast<std::size_t>(c.items));
+    std::iota(inputs.begin(), inputs.end(), 0);
+    long long check = 0;
+    const double s = best_of(reps, [&] {
+      const auto t0 = Clock::now();
+      long long sum = 0;
+      for (int r : pool.map(square, inputs, std::nullopt, c.chunksize)) sum += r;
+      check = sum;
+      return seconds_since(t0);
+    });
+    if (check == 0) std::abort();
+    std::printf("{\"workload\": \"map\", \"workers\": %zu, \"chunksize\": \"%s\", \"items\": %d, "
+                "\"items_per_s\": %.0f}\n",
+                workers, c.chunksize ? std::to_string(c.chunksize).c_str() : "auto", c.items,
+                c.items / s);
+  }
+}
+
+/// Wall-time speed-up, and the speed-up the CPU times allow: sequential CPU time over
+/// the CPU time of the busiest worker (what the wall time would be on free cores,
+/// dispatch gaps aside). On a shared machine the first falls with the load, the second
+/// shows how evenly and cheaply the pool split the work.
+void fib_speedup(int reps, std::size_t workers) {
+  const int n = 36;  // ~30-60 ms per job (g++ -O3 makes fib fast)
+  const int jobs = 16;
+  long expect = 0;
+  double seq_cpu = 1e300;
+  const double sequential = best_of(reps, [&] {
+    const auto t0 = Clock::now();
+    const std::int64_t c0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
+    long sum = 0;
+    for (int i = 0; i < jobs; ++i) sum += fib(n);
+    expect = sum;
+    seq_cpu = std::min(seq_cpu, static_cast<double>(cpu_ns(CLOCK_THREAD_CPUTIME_ID) - c0) / 1e9);
+    return seconds_since(t0);
+  });
+  lanes::ProcessPoolExecutor pool(workers);
+  for (int r : pool.map(square, std::vector<int>(64, 1))) (void)r;  // workers up
+  double busiest = 1e300;
+  const double parallel = best_of(reps, [&] {
+    const auto t0 = Clock::now();
+    long sum = 0;
+    std::map<int, std::int64_t> per_worker;
+    for (const auto& [r, pid, ns] : pool.map(fib_timed, std::vector<int>(jobs, n), std::nullopt, 1)) {
+      sum += r;
+      per_worker[pid] += ns;
+    }
+    if (sum != expect) std::abort();
+    std::int64_t most = 0;
+    for (const auto& [pid, ns] : per_worker) most = std::max(most, ns);
+    busiest = std::min(busiest, static_cast<double>(most) / 1e9);
+    return seconds_since(t0);
+  });
+  std::printf("{\"workload\": \"fib\", \"workers\": %zu, \"n\": %d, \"jobs\": %d, "
+              "\"sequential_s\": %.4f, \"pool_s\": %.4f, \"speedup\": %.3f, "
+              "\"sequential_cpu_s\": %.4f, \"busiest_worker_cpu_s\": %.4f, \"cpu_speedup\": %.3f}\n",
+              workers, n, jobs, sequential, parallel, sequential / parallel, seq_cpu, busiest,
+              seq_cpu / busiest);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 3;
+  std::string only;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+  }
+  const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
+  if (only.empty() || only == "round_trip") {
+    floor_round_trip(reps);
+    round_trip(reps, workers);
+  }
+  if (only.empty() || only == "map") map_throughput(reps, workers);
+  if (only.empty() || only == "fib") fib_speedup(reps, workers);
+  return 0;
+}
