@@ -10,6 +10,7 @@ REQUIRED=(
   clang-16 libclang-rt-16-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libuv1-dev libtbb-dev liburing-dev libfmt-dev libcli11-dev
+  libcereal-dev
   python3 python3-uvloop nodejs golang-go
   # tests/test_lanes_cli.cpp renders `lanes lab --report` in headless Chromium and decodes
   # the PNG with zlib; DejaVu gives the page's text a font.
