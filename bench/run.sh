@@ -22,7 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [GROUP...]}" && pwd)
 shift
-ALL_GROUPS=(core)
+ALL_GROUPS=(core procpool)
 GROUPS_TO_RUN=("$@")
 ((${#GROUPS_TO_RUN[@]})) || GROUPS_TO_RUN=("${ALL_GROUPS[@]}")
 
@@ -190,6 +190,20 @@ group_core() {
   fi
 
   "${REPORT[@]}" core "$dir" >"$PARTS/20-core.md"
+}
+
+# ---- group: procpool — process pool round trip, map by chunk size, fib; codec vs cereal ---
+# bench/procpool.sh runs lanes and Python side by side and renders its own section.
+group_procpool() {
+  local dir=$OUT/procpool
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if ! BENCH_REPS="$REPS" PYTHON="$PYTHON" bash "$ROOT/bench/procpool.sh" "$BUILD" "$dir" \
+    >"$PARTS/50-procpool.md"; then
+    log "procpool FAILED"
+    printf '## Process pool\n\nbench/procpool.sh failed; see %s.\n\n' "$dir" \
+      >"$PARTS/50-procpool.md"
+  fi
 }
 
 # ---- main -------------------------------------------------------------------------
