@@ -1,10 +1,12 @@
 // Seed 004, exercise 2: "Try spawning several processes that also spawn several
 // threads in their own processes!"
 //
-// Each worker process of the pool starts a few threads of its own; every thread sums a
-// slice of a range, and the process sends back one line per thread. Processes give
-// isolation (separate memory), threads share the memory inside each process.
+// Each worker process of the process pool runs a thread pool of its own; every thread
+// sums a slice of a range, and the process sends back one line per thread. Processes
+// give isolation (separate memory), threads share the memory inside each process.
 #include <lanes/process_pool.hpp>
+#include <lanes/thread_pool.hpp>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -14,26 +16,26 @@
 #include <tuple>
 #include <vector>
 
-/// Runs in a worker: `threads` threads sum their slice of [begin, end).
+/// Runs in a worker: a pool of `threads` threads sums the slices of [begin, end).
 std::vector<std::string> crunch_with_threads(int process_index, std::int64_t begin,
                                              std::int64_t end, int threads) {
-  std::vector<std::int64_t> sums(static_cast<std::size_t>(threads), 0);
-  std::vector<std::thread> pool;
+  lanes::ThreadPoolExecutor pool(static_cast<std::size_t>(threads));
   const std::int64_t step = (end - begin + threads - 1) / threads;
+  std::vector<lanes::Future<std::string>> parts;
   for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      const std::int64_t lo = begin + t * step;
-      const std::int64_t hi = std::min(end, lo + step);
-      for (std::int64_t x = lo; x < hi; ++x) sums[static_cast<std::size_t>(t)] += x;
-    });
+    const std::int64_t lo = begin + t * step;
+    const std::int64_t hi = std::min(end, lo + step);
+    parts.push_back(pool.submit([=] {
+      std::int64_t sum = 0;
+      for (std::int64_t x = lo; x < hi; ++x) sum += x;
+      return "process " + std::to_string(process_index) + " (pid " +
+             std::to_string(::getpid()) + "), thread " +
+             std::to_string(static_cast<long>(::syscall(SYS_gettid))) + ": sum of [" +
+             std::to_string(lo) + ", " + std::to_string(hi) + ") = " + std::to_string(sum);
+    }));
   }
-  for (auto& th : pool) th.join();
   std::vector<std::string> lines;
-  for (int t = 0; t < threads; ++t) {
-    lines.push_back("process " + std::to_string(process_index) + " (pid " +
-                    std::to_string(::getpid()) + "), thread " + std::to_string(t) +
-                    ": sum = " + std::to_string(sums[static_cast<std::size_t>(t)]));
-  }
+  for (auto& part : parts) lines.push_back(part.result());
   return lines;
 }
 LANES_REGISTER(crunch_with_threads);
