@@ -402,7 +402,6 @@ void EventLoop::close() {
       ext.reset();
     }
   }
-  detail::trim_frame_cache();
   reactor_->remove(wake_fd_);
   ::close(wake_fd_);
   wake_fd_ = -1;
