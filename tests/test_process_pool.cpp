@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "lanes/combinators.hpp"
 #include "lanes/loop.hpp"
 #include "lanes/task.hpp"
 
@@ -244,6 +245,51 @@ TEST(ProcessPool, AwaitedInAnEventLoop) {
     co_return total;
   };
   EXPECT_EQ(lanes::run(main_task()), 1 + 4 + 9 + 16 + 25);
+}
+
+TEST(ProcessPool, GatherInAnEventLoop) {
+  lanes::ProcessPoolExecutor pool(2);
+  auto main_task = [&]() -> lanes::Task<int> {
+    std::vector<lanes::Future<int>> fs;
+    for (int i = 0; i < 8; ++i) fs.push_back(pool.submit(square, i));
+    const std::vector<int> all = co_await lanes::gather(fs);
+    co_return std::accumulate(all.begin(), all.end(), 0);
+  };
+  EXPECT_EQ(lanes::run(main_task()), 0 + 1 + 4 + 9 + 16 + 25 + 36 + 49);
+}
+
+TEST(ProcessPool, WaitAndAsCompletedFromAPlainThread) {
+  lanes::ProcessPoolExecutor pool(2);
+  std::vector<lanes::Future<int>> fs;
+  for (int i = 0; i < 6; ++i) fs.push_back(pool.submit(square, i));
+  auto done = lanes::wait(fs).result();
+  EXPECT_EQ(done.done.size(), 6u);
+  EXPECT_TRUE(done.pending.empty());
+  std::vector<lanes::Future<int>> more{pool.submit(sleep_ms, 150), pool.submit(square, 3)};
+  int seen = 0;
+  int first = -1;
+  for (auto f : lanes::as_completed(more)) {
+    if (first < 0) first = f.result();
+    ++seen;
+  }
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(first, 9);  // the quick one first
+}
+
+TEST(ProcessPool, WaitForCancelsTheRunningTaskAndKillsItsWorker) {
+  lanes::ProcessPoolExecutor pool(1);
+  lanes::Future<int> slow = pool.submit(block_forever, 0);
+  auto main_task = [&]() -> lanes::Task<bool> {
+    try {
+      co_await lanes::wait_for(slow, std::chrono::milliseconds(100));
+    } catch (const lanes::TimeoutError&) {
+      co_return true;
+    }
+    co_return false;
+  };
+  EXPECT_TRUE(lanes::run(main_task()));
+  EXPECT_TRUE(slow.cancelled());
+  EXPECT_EQ(pool.submit(square, 12).result(), 144);
 }
 
 // ---- errors ---------------------------------------------------------------------------------
