@@ -137,12 +137,12 @@ Task<DatagramEndpoint> create_datagram_endpoint(DatagramOptions options) {
     throw ValueError("create_datagram_endpoint: give a local address, a remote one, or both");
   EventLoop& loop = get_running_loop();
   std::vector<detail::ResolvedAddress> locals, remotes;
-  if (has_remote) remotes = co_await detail::resolve(options.remote_host, options.remote_port, SOCK_DGRAM, false);
+  const std::string local_host(options.local_host), remote_host(options.remote_host);
+  if (has_remote) remotes = co_await detail::resolve(remote_host, options.remote_port, SOCK_DGRAM, false);
   if (has_local) {
-    locals = co_await detail::resolve(options.local_host.empty() && has_remote
-                                  ? (remotes.front().family == AF_INET6 ? "::" : "0.0.0.0")
-                                  : options.local_host,
-                              options.local_port, SOCK_DGRAM, true);
+    std::string host = local_host;
+    if (host.empty() && has_remote) host = remotes.front().family == AF_INET6 ? "::" : "0.0.0.0";
+    locals = co_await detail::resolve(std::move(host), options.local_port, SOCK_DGRAM, true);
   }
   const int family = has_remote ? remotes.front().family : locals.front().family;
   auto core = std::make_shared<detail::DatagramCore>();

@@ -29,10 +29,13 @@ namespace lanes {
 
 struct DatagramOptions {
   /// Where to bind ("" with port 0: no explicit bind; the OS picks on first send).
-  std::string local_host;
+  /// The hosts are views, read when the returned Task first runs (plain values on
+  /// purpose: g++ 12 corrupts a std::string member of a braced temporary inside
+  /// co_await).
+  std::string_view local_host{};
   std::uint16_t local_port = 0;
   /// If set, the endpoint is connected: send() / recv() talk to this peer only.
-  std::string remote_host;
+  std::string_view remote_host{};
   std::uint16_t remote_port = 0;
   bool reuse_address = false;
   bool reuse_port = false;
