@@ -27,7 +27,7 @@ std::string millis(std::chrono::nanoseconds d) {
   return buf;
 }
 
-const char* function_of(const PoolWorker& w, const ProcessPoolConfig& config) {
+const char* function_of(const ProcessWorker& w, const ProcessPoolConfig& config) {
   if (!w.inflight.empty()) return w.inflight.front()->fn->name;
   return config.initializer ? config.initializer->name : "?";
 }
@@ -44,7 +44,7 @@ void Supervisor::spawn_locked() {
       break_pool_locked(e.what());
       return;
     }
-    auto w = std::make_unique<PoolWorker>();
+    auto w = std::make_unique<ProcessWorker>();
     w->id = next_worker_id_++;
     w->pid = s.pid;
     w->socket = s.socket;
@@ -59,7 +59,7 @@ void Supervisor::spawn_locked() {
       ::epoll_ctl(epoll_, EPOLL_CTL_ADD, w->pidfd, &ev);
     }
     ++live_;
-    PoolWorker& ref = *w;
+    ProcessWorker& ref = *w;
     workers_.emplace(w->id, std::move(w));
     if (config_.initializer) {
       ++starting_;
@@ -71,13 +71,13 @@ void Supervisor::spawn_locked() {
   }
 }
 
-void Supervisor::make_idle_locked(PoolWorker& w) {
-  w.state = PoolWorker::State::idle;
+void Supervisor::make_idle_locked(ProcessWorker& w) {
+  w.state = ProcessWorker::State::idle;
   w.deadline = ProcessClock::time_point::max();
   idle_.push_back(&w);
 }
 
-void Supervisor::read_locked(PoolWorker& w) {
+void Supervisor::read_locked(ProcessWorker& w) {
   while (w.socket >= 0 && !w.answered_this_pass) {
     FrameHeader header;
     std::string_view payload;
@@ -87,12 +87,12 @@ void Supervisor::read_locked(PoolWorker& w) {
       if (r < 0 && errno == EINTR) continue;
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (r <= 0) {  // EOF or a reset: the worker is gone, or going
-        if (w.state == PoolWorker::State::initializing && !w.killed)
+        if (w.state == ProcessWorker::State::initializing && !w.killed)
           break_pool_locked("a worker closed its socket while running the initializer `" +
                             std::string(config_.initializer->name) + "`");
         close_socket_locked(w);
         // A busy worker stays busy until its exit status names the crash.
-        if (w.state != PoolWorker::State::busy) retire_locked(w);
+        if (w.state != ProcessWorker::State::busy) retire_locked(w);
         w.exit_deadline = std::min(w.exit_deadline, ProcessClock::now() + kExitGrace);
         if (w.pidfd < 0) on_exit_locked(w);  // no pidfd: the exit is near, wait for it
         return;
@@ -108,16 +108,16 @@ void Supervisor::read_locked(PoolWorker& w) {
   }
 }
 
-void Supervisor::take_answer_locked(PoolWorker& w, const FrameHeader& h, std::string_view payload) {
+void Supervisor::take_answer_locked(ProcessWorker& w, const FrameHeader& h, std::string_view payload) {
   w.answered_this_pass = true;
   if (h.kind == FrameKind::call || h.task_id != w.frame_id ||
-      (w.inflight.empty() && w.state != PoolWorker::State::initializing)) {
+      (w.inflight.empty() && w.state != ProcessWorker::State::initializing)) {
     throw WireFormatError("a worker sent an unexpected frame (kind " +
                           std::to_string(static_cast<int>(h.kind)) + ", task " +
                           std::to_string(h.task_id) + ", expected an answer to task " +
                           std::to_string(w.frame_id) + ")");
   }
-  if (w.state == PoolWorker::State::initializing) {
+  if (w.state == ProcessWorker::State::initializing) {
     --starting_;
     if (h.kind == FrameKind::result) {
       make_idle_locked(w);
@@ -130,7 +130,7 @@ void Supervisor::take_answer_locked(PoolWorker& w, const FrameHeader& h, std::st
       why = e.type_name + ": " + e.message;
     } catch (const WireFormatError&) {
     }
-    w.state = PoolWorker::State::busy;  // so retire_locked counts it once
+    w.state = ProcessWorker::State::busy;  // so retire_locked counts it once
     break_pool_locked("the initializer `" + std::string(config_.initializer->name) +
                       "` failed in a worker: " + why);
     retire_locked(w);
@@ -168,7 +168,7 @@ void Supervisor::take_answer_locked(PoolWorker& w, const FrameHeader& h, std::st
   }
 }
 
-void Supervisor::close_socket_locked(PoolWorker& w) noexcept {
+void Supervisor::close_socket_locked(ProcessWorker& w) noexcept {
   if (w.socket < 0) return;
   ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.socket, nullptr);
   ::close(w.socket);
@@ -177,17 +177,17 @@ void Supervisor::close_socket_locked(PoolWorker& w) noexcept {
   w.polling_out = false;
 }
 
-void Supervisor::retire_locked(PoolWorker& w) noexcept {
-  if (w.state == PoolWorker::State::dying) return;
-  if (w.state == PoolWorker::State::idle) std::erase(idle_, &w);
-  if (w.state == PoolWorker::State::initializing) --starting_;
-  w.state = PoolWorker::State::dying;
+void Supervisor::retire_locked(ProcessWorker& w) noexcept {
+  if (w.state == ProcessWorker::State::dying) return;
+  if (w.state == ProcessWorker::State::idle) std::erase(idle_, &w);
+  if (w.state == ProcessWorker::State::initializing) --starting_;
+  w.state = ProcessWorker::State::dying;
   --live_;
   close_socket_locked(w);  // the worker reads EOF and exits
   w.exit_deadline = ProcessClock::now() + kExitGrace;
 }
 
-void Supervisor::fail_inflight_locked(PoolWorker& w, std::exception_ptr error) {
+void Supervisor::fail_inflight_locked(ProcessWorker& w, std::exception_ptr error) {
   if (w.inflight.empty()) return;
   Completion c;
   c.kind = Completion::Kind::failure;
@@ -199,7 +199,7 @@ void Supervisor::fail_inflight_locked(PoolWorker& w, std::exception_ptr error) {
   w.inflight.clear();
 }
 
-void Supervisor::kill_locked(PoolWorker& w, std::exception_ptr error) noexcept {
+void Supervisor::kill_locked(ProcessWorker& w, std::exception_ptr error) noexcept {
   ::kill(w.pid, SIGKILL);
   w.killed = true;
   try {
@@ -210,12 +210,12 @@ void Supervisor::kill_locked(PoolWorker& w, std::exception_ptr error) noexcept {
   retire_locked(w);
 }
 
-void Supervisor::on_exit_locked(PoolWorker& w) {
+void Supervisor::on_exit_locked(ProcessWorker& w) {
   if (w.socket >= 0 && !w.answered_this_pass) read_locked(w);  // its last answer first
   int status = 0;
   const pid_t r = ::waitpid(w.pid, &status, w.pidfd >= 0 ? WNOHANG : 0);
   if (r == 0) return;  // not yet
-  const bool initializing = w.state == PoolWorker::State::initializing;
+  const bool initializing = w.state == ProcessWorker::State::initializing;
   if (!w.inflight.empty() || initializing) {
     int sig = 0;
     int code = -1;
@@ -243,7 +243,7 @@ void Supervisor::on_exit_locked(PoolWorker& w) {
   forget_locked(w);
 }
 
-void Supervisor::forget_locked(PoolWorker& w) {
+void Supervisor::forget_locked(ProcessWorker& w) {
   auto it = workers_.find(w.id);
   if (it == workers_.end()) return;
   graveyard_.push_back(std::move(it->second));  // its frame views outlive this pass
@@ -253,8 +253,8 @@ void Supervisor::forget_locked(PoolWorker& w) {
 void Supervisor::check_deadlines_locked(ProcessClock::time_point now) {
   const bool scan = std::exchange(cancel_scan_, false);
   for (auto& [id, wp] : workers_) {
-    PoolWorker& w = *wp;
-    if (w.state == PoolWorker::State::busy && !w.inflight.empty()) {
+    ProcessWorker& w = *wp;
+    if (w.state == ProcessWorker::State::busy && !w.inflight.empty()) {
       if (scan && std::all_of(w.inflight.begin(), w.inflight.end(),
                               [](ProcessJob* j) { return j->abandoned(); })) {
         kill_locked(w, std::make_exception_ptr(CancelledError("the task was cancelled")));
@@ -266,7 +266,7 @@ void Supervisor::check_deadlines_locked(ProcessClock::time_point now) {
                            ") was killed and will be replaced")));
       }
     }
-    if (w.state == PoolWorker::State::dying && w.exit_deadline <= now) {
+    if (w.state == ProcessWorker::State::dying && w.exit_deadline <= now) {
       ::kill(w.pid, SIGKILL);  // it closed its socket but does not exit
       w.exit_deadline = ProcessClock::time_point::max();
     }

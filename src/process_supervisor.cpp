@@ -82,7 +82,7 @@ std::vector<pid_t> Supervisor::worker_pids() const {
   std::lock_guard lock(mutex_);
   std::vector<pid_t> pids;
   for (const auto& [id, w] : workers_)
-    if (w->state != PoolWorker::State::dying) pids.push_back(w->pid);
+    if (w->state != ProcessWorker::State::dying) pids.push_back(w->pid);
   return pids;
 }
 
@@ -150,13 +150,13 @@ void Supervisor::dispatch_locked() {
       bytes += job->args.size();
       jobs.push_back(job);
     }
-    PoolWorker* w = idle_.back();
+    ProcessWorker* w = idle_.back();
     idle_.pop_back();
     send_frame_locked(*w, std::move(jobs), false);
   }
 }
 
-void Supervisor::send_frame_locked(PoolWorker& w, std::vector<ProcessJob*> jobs,
+void Supervisor::send_frame_locked(ProcessWorker& w, std::vector<ProcessJob*> jobs,
                                    bool initializer) {
   w.frame_id = next_frame_id_++;
   w.prefix.clear();
@@ -194,9 +194,9 @@ void Supervisor::send_frame_locked(PoolWorker& w, std::vector<ProcessJob*> jobs,
   w.segment_offset = 0;
   w.inflight = std::move(jobs);
   if (initializer) {
-    w.state = PoolWorker::State::initializing;
+    w.state = ProcessWorker::State::initializing;
   } else {
-    w.state = PoolWorker::State::busy;
+    w.state = ProcessWorker::State::busy;
     w.timeout = w.inflight.front()->items == 0 ? w.inflight.front()->timeout
                                                : std::chrono::nanoseconds(0);
     if (w.timeout.count() > 0) {
@@ -207,7 +207,7 @@ void Supervisor::send_frame_locked(PoolWorker& w, std::vector<ProcessJob*> jobs,
   flush_locked(w);
 }
 
-void Supervisor::flush_locked(PoolWorker& w) noexcept {
+void Supervisor::flush_locked(ProcessWorker& w) noexcept {
   while (w.socket >= 0 && w.segment < w.segments.size()) {
     iovec iov[16];
     int n = 0;
@@ -317,7 +317,7 @@ void Supervisor::loop(Lock& lock) {
     if (stopping_ && queue_.empty()) {
       bool busy = false;
       for (auto& [id, w] : workers_) {
-        if (w->state == PoolWorker::State::busy || w->state == PoolWorker::State::initializing)
+        if (w->state == ProcessWorker::State::busy || w->state == ProcessWorker::State::initializing)
           busy = true;
       }
       if (!busy) {
@@ -341,7 +341,7 @@ void Supervisor::loop(Lock& lock) {
       }
       auto it = workers_.find(tag / 2);
       if (it == workers_.end()) continue;  // freed earlier in this batch
-      PoolWorker& w = *it->second;
+      ProcessWorker& w = *it->second;
       if (tag % 2 == 1) {
         on_exit_locked(w);
       } else {

@@ -30,7 +30,7 @@ namespace lanes::detail {
 
 using ProcessClock = std::chrono::steady_clock;
 
-struct PoolWorker {
+struct ProcessWorker {
   enum class State { initializing, idle, busy, dying };
 
   std::uint64_t id = 0;
@@ -90,17 +90,17 @@ class Supervisor final : public ProcessPoolCore {
   void spawn_locked();
   void dispatch_locked();
   std::size_t units_for(const ProcessJob& first) const noexcept;
-  void send_frame_locked(PoolWorker& w, std::vector<ProcessJob*> jobs, bool initializer);
-  void flush_locked(PoolWorker& w) noexcept;
-  void read_locked(PoolWorker& w);
-  void take_answer_locked(PoolWorker& w, const FrameHeader& h, std::string_view payload);
-  void on_exit_locked(PoolWorker& w);
-  void close_socket_locked(PoolWorker& w) noexcept;
-  void retire_locked(PoolWorker& w) noexcept;
-  void kill_locked(PoolWorker& w, std::exception_ptr error) noexcept;
-  void fail_inflight_locked(PoolWorker& w, std::exception_ptr error);
-  void make_idle_locked(PoolWorker& w);
-  void forget_locked(PoolWorker& w);
+  void send_frame_locked(ProcessWorker& w, std::vector<ProcessJob*> jobs, bool initializer);
+  void flush_locked(ProcessWorker& w) noexcept;
+  void read_locked(ProcessWorker& w);
+  void take_answer_locked(ProcessWorker& w, const FrameHeader& h, std::string_view payload);
+  void on_exit_locked(ProcessWorker& w);
+  void close_socket_locked(ProcessWorker& w) noexcept;
+  void retire_locked(ProcessWorker& w) noexcept;
+  void kill_locked(ProcessWorker& w, std::exception_ptr error) noexcept;
+  void fail_inflight_locked(ProcessWorker& w, std::exception_ptr error);
+  void make_idle_locked(ProcessWorker& w);
+  void forget_locked(ProcessWorker& w);
   void check_deadlines_locked(ProcessClock::time_point now);
   void break_pool_locked(const std::string& reason);
   int timeout_ms_locked(ProcessClock::time_point now);
@@ -109,8 +109,8 @@ class Supervisor final : public ProcessPoolCore {
   const ProcessPoolConfig config_;
   mutable std::mutex mutex_;
   std::deque<ProcessJob*> queue_;
-  std::unordered_map<std::uint64_t, std::unique_ptr<PoolWorker>> workers_;
-  std::vector<PoolWorker*> idle_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<ProcessWorker>> workers_;
+  std::vector<ProcessWorker*> idle_;
   std::size_t live_ = 0;      // workers not dying: they count toward max_workers
   std::size_t starting_ = 0;  // workers running the initializer
   std::uint64_t next_worker_id_ = 1;
@@ -128,7 +128,7 @@ class Supervisor final : public ProcessPoolCore {
 
   std::vector<Completion> completions_;
   std::vector<ProcessJob*> done_jobs_;
-  std::vector<std::unique_ptr<PoolWorker>> graveyard_;  // freed after completions ran
+  std::vector<std::unique_ptr<ProcessWorker>> graveyard_;  // freed after completions ran
 
   std::mutex join_mutex_;
 };
