@@ -141,6 +141,14 @@ class EventLoop {
   /// Replaces the handler that receives errors nobody else could take (an
   /// exception never retrieved, a callback that threw). Null restores the default.
   void set_exception_handler(ExceptionHandler handler);
+
+  /// Runs `callback` on this loop each time signal `sig` arrives (see signal.hpp).
+  /// Throws ValueError for a signal that cannot be caught, RuntimeError if the loop
+  /// is closed or another loop handles `sig`. Defined in src/signal.cpp.
+  void add_signal_handler(int sig, std::function<void()> callback);
+  /// Removes the handler for `sig`, restoring the previous disposition; false if
+  /// there was none. Never throws.
+  bool remove_signal_handler(int sig) noexcept;
   /// Hands `context` to the handler; a handler that throws is reported on stderr.
   void call_exception_handler(const ExceptionContext& context) noexcept;
   /// The default: one line on stderr with the message and the error.
@@ -227,13 +235,35 @@ Future<T> create_task(Task<T> task) {
   return get_running_loop().create_task(std::move(task));
 }
 
+namespace detail {
+/// What lanes::run installs for its lifetime: the first SIGINT cancels `main`
+/// (Python 3.11), if SIGINT had its default disposition and no handler. In
+/// src/signal.cpp.
+class SigintCancel {
+ public:
+  SigintCancel(EventLoop& loop, FutureStateBase& main) noexcept;
+  ~SigintCancel();
+  SigintCancel(const SigintCancel&) = delete;
+  SigintCancel& operator=(const SigintCancel&) = delete;
+  /// True once a SIGINT cancelled the main task.
+  bool interrupted() const noexcept { return interrupted_; }
+
+ private:
+  EventLoop* loop_;
+  FutureStateBase* main_;
+  bool installed_ = false;
+  bool interrupted_ = false;
+};
+}  // namespace detail
+
 struct RunOptions {
   bool debug = false;
 };
 
 /// asyncio.run: makes a new loop, runs `main` to completion, cancels and awaits
 /// the tasks still pending, closes the loop, and returns main's value. Rethrows
-/// main's error. Throws RuntimeError if a loop already runs on this thread.
+/// main's error. Throws RuntimeError if a loop already runs on this thread, and
+/// KeyboardInterrupt if a SIGINT (Ctrl-C) cancelled main (see signal.hpp).
 template <class T>
 T run(Task<T> main, RunOptions options = {});
 
@@ -281,11 +311,13 @@ T run(Task<T> main, RunOptions options) {
   EventLoop loop;
   if (options.debug) loop.set_debug(true);
   auto main_future = loop.create_task(std::move(main));
+  detail::SigintCancel sigint(loop, *main_future.raw_state());
   try {
     loop.run_until_complete(main_future);
   } catch (...) {
     loop.cancel_all_tasks();
     loop.close();
+    if (sigint.interrupted() && main_future.cancelled()) throw KeyboardInterrupt();
     throw;
   }
   loop.cancel_all_tasks();
