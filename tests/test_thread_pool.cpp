@@ -297,8 +297,8 @@ TEST_P(ThreadPool, MapRethrowsAtTheFailingItem) {
 }
 
 TEST_P(ThreadPool, MapTimeoutThrowsTimeoutError) {
+  std::latch gate(1);  // outlives the pool, which waits for the job that uses it
   lanes::ThreadPoolExecutor pool(workers());
-  std::latch gate(1);
   std::vector<int> inputs{1};
   auto results = pool.map(
       [&](int x) {

@@ -48,6 +48,7 @@ TEST_P(ThreadWait, FirstCompletedReturnsWhileOthersBlock) {
   EXPECT_EQ(r.done.front().result(), 3);  // the only one that can finish
   gate.count_down();
   hand.set_result(2);
+  EXPECT_EQ(fs[0].result(), 1);  // the job is done with `gate` before it goes
 }
 
 TEST_P(ThreadWait, FirstExceptionStopsAtAFailure) {
@@ -61,6 +62,7 @@ TEST_P(ThreadWait, FirstExceptionStopsAtAFailure) {
   EXPECT_THROW(r.done.front().result(), std::runtime_error);
   EXPECT_EQ(r.pending.size(), 1u);
   gate.count_down();
+  fs[0].result();  // the job is done with `gate` before it goes
 }
 
 TEST(ThreadWaitPlain, FirstExceptionDoesNotCountACancellation) {

@@ -51,6 +51,21 @@ lanes::Task<int> fail_on_loop() {
   throw std::runtime_error("loop task failed");
 }
 
+// Coroutines handed to create_task are plain functions: a capturing lambda's
+// captures would die with the lambda object before the task runs.
+lanes::Task<void> stoppable_job(std::latch& started, std::atomic<bool>& stopped) {
+  co_await lanes::to_thread([&](std::stop_token stop) {
+    started.count_down();
+    wait_for_stop(stop);
+    stopped = true;
+  });
+}
+
+lanes::Task<void> open_gate(std::latch& gate) {
+  gate.count_down();
+  co_return;
+}
+
 TEST(ToThread, RunsOffTheLoopThreadAndReturnsTheValue) {
   auto main = []() -> lanes::Task<bool> {
     const auto loop_thread = std::this_thread::get_id();
@@ -76,13 +91,7 @@ TEST(ToThread, CancellingTheTaskStopsAStopTokenJob) {
   std::atomic<bool> stopped{false};
   auto main = [&]() -> lanes::Task<bool> {
     std::latch started(1);
-    auto job = lanes::create_task([&]() -> lanes::Task<void> {
-      co_await lanes::to_thread([&](std::stop_token stop) {
-        started.count_down();
-        wait_for_stop(stop);
-        stopped = true;
-      });
-    }());
+    auto job = lanes::create_task(stoppable_job(started, stopped));
     // The job's thread must have started: a stop reaches only a running callable.
     co_await lanes::to_thread([&] { started.wait(); });
     job.cancel();
@@ -128,10 +137,7 @@ TEST(PoolFuture, AwaitedInALoopWakesIt) {
     });
     // Opens the gate only once the main task is suspended on f: the completion
     // then comes from the pool thread and must wake this loop.
-    auto opener = lanes::create_task([&]() -> lanes::Task<void> {
-      gate.count_down();
-      co_return;
-    }());
+    auto opener = lanes::create_task(open_gate(gate));
     const int v = co_await f;
     co_await opener;
     co_return v;
