@@ -13,6 +13,9 @@
 
 namespace lanes {
 namespace detail {
+namespace {
+constexpr std::size_t kMaxDatagram = 65536;
+}
 
 bool RecvFromAwaiter::attempt() noexcept {
   if (core_->kept) {
@@ -25,22 +28,21 @@ bool RecvFromAwaiter::attempt() noexcept {
     return true;
   }
   if (!core_->io.readable) return false;
-  try {
-    got_.first.resize(max_);
-  } catch (...) {
-    error_ = ENOMEM;
-    return true;
-  }
+  // Received into a per-thread buffer, so that only the datagram's own size is
+  // allocated (a UDP datagram is at most 64 KiB).
+  thread_local std::unique_ptr<char[]> scratch(new char[kMaxDatagram]);
+  const std::size_t room = max_ < kMaxDatagram ? max_ : kMaxDatagram;
   for (;;) {
     sockaddr_storage from{};
     socklen_t len = sizeof from;
-    const ssize_t k = ::recvfrom(core_->io.fd(), got_.first.data(), max_, MSG_TRUNC,
+    const ssize_t k = ::recvfrom(core_->io.fd(), scratch.get(), room, 0,
                                  reinterpret_cast<sockaddr*>(&from), &len);
     if (k >= 0) {
-      got_.first.resize(static_cast<std::size_t>(k) < max_ ? static_cast<std::size_t>(k) : max_);
       try {
+        got_.first.assign(scratch.get(), static_cast<std::size_t>(k));
         got_.second = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&from), len);
       } catch (...) {
+        error_ = ENOMEM;
       }
       return true;
     }
@@ -57,7 +59,8 @@ bool RecvFromAwaiter::attempt() noexcept {
 
 std::pair<std::string, SocketAddress> RecvFromAwaiter::await_resume() {
   if (suspended()) {
-    if (cancel_pending() && error_ == 0) core_->kept = std::move(got_);
+    // Cancelled after the datagram arrived: the next receive gets it.
+    if (cancel_pending() && completed_after_wait() && error_ == 0) core_->kept = std::move(got_);
     check_cancelled();
   }
   if (error_ == EBADF) throw RuntimeError("recvfrom on a closed DatagramEndpoint");

@@ -85,7 +85,7 @@ class ReadIntoAwaiter : public IoAwaiter<ReadIntoAwaiter> {
   std::size_t await_resume() {
     if (suspended()) {
       // Cancelled after the bytes were read: they go back to the buffer, unlost.
-      if (cancel_pending() && n_ > 0) core_->unread(dst_, n_);
+      if (cancel_pending() && completed_after_wait() && n_ > 0) core_->unread(dst_, n_);
       check_cancelled();
     }
     if (n_ == 0) core_->rethrow_read_error();

@@ -142,6 +142,9 @@ class IoAwaiter : protected IoWaiter, protected CancelHook {
   }
   bool cancel_pending() const noexcept { return task_ && task_->cancel_pending(); }
   bool suspended() const noexcept { return task_ != nullptr; }
+  /// True if the operation completed in the reactor's callback (after parking),
+  /// as opposed to being cancelled while parked.
+  bool completed_after_wait() const noexcept { return completed_; }
 
  private:
   Op& self() noexcept { return static_cast<Op&>(*this); }
@@ -156,6 +159,7 @@ class IoAwaiter : protected IoWaiter, protected CancelHook {
   static void ready_thunk(IoWaiter* w) noexcept {
     auto* a = static_cast<IoAwaiter*>(w);
     if (a->self().attempt()) {
+      a->completed_ = true;
       a->task_->wake();
     } else {
       a->slot() = a;  // would still block: wait for the next edge
@@ -168,6 +172,7 @@ class IoAwaiter : protected IoWaiter, protected CancelHook {
   }
 
   TaskCoreBase* task_ = nullptr;
+  bool completed_ = false;
 };
 
 /// The registry of a loop's open handles (a loop extension): when the loop closes,
