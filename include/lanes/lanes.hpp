@@ -1,13 +1,19 @@
 // lanes/lanes.hpp — everything lanes offers, in one include.
 #pragma once
 
+#include "lanes/address.hpp"
 #include "lanes/codec.hpp"
 #include "lanes/combinators.hpp"
+#include "lanes/datagram.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
 #include "lanes/loop.hpp"
+#include "lanes/net.hpp"
 #include "lanes/process_pool.hpp"
 #include "lanes/queue.hpp"
+#include "lanes/signal.hpp"
+#include "lanes/streams.hpp"
+#include "lanes/subprocess.hpp"
 #include "lanes/sync.hpp"
 #include "lanes/task.hpp"
 #include "lanes/task_group.hpp"
