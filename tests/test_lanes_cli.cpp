@@ -182,6 +182,11 @@ TEST(LanesCliParsing, AdvisePidAndCommandTogetherIsBadUse) {
   expect_usage_error(lanes({"advise", "--pid", "1", "--", "true"}), "not both");
 }
 
+TEST(LanesCliParsing, UnwritableReportIsBadUseBeforeAnythingRuns) {
+  expect_usage_error(lanes({"lab", "--report", "/nonexistent-dir/lanes/report.html"}),
+                     "/nonexistent-dir/lanes/report.html");
+}
+
 TEST(LanesCliParsing, HelpListsSubcommandsAndExperiments) {
   Ran top = lanes({"--help"});
   EXPECT_EQ(top.status, 0);
