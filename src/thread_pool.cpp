@@ -1,22 +1,17 @@
 // The work-stealing scheduler of ThreadPoolExecutor: workers, parking, helping waits.
-#include <linux/futex.h>
 #include <pthread.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <thread>
 
+#include "lanes/detail/parker.hpp"
 #include "lanes/detail/pool_core.hpp"
 #include "lanes/detail/work_stealing_deque.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
-#include "lanes/loop.hpp"
-#include "lanes/thread_pool.hpp"
 
 namespace lanes::detail {
 
@@ -39,50 +34,6 @@ void cpu_relax() noexcept {
 void backoff(int round) noexcept {
   for (int i = 0; i < (1 << std::min(round, 6)); ++i) cpu_relax();
 }
-
-/// One thread parks, any thread unparks; an unpark that comes first is kept as a
-/// token and makes the next park return at once (so no wake-up is ever lost).
-class Parker {
- public:
-  void park_until(Clock::time_point deadline) noexcept {
-    // kNotified → kEmpty consumes a token; kEmpty → kParked announces a sleeper.
-    if (state_.fetch_sub(1, std::memory_order_acquire) == kNotified) return;
-    for (;;) {
-      if (deadline == Clock::time_point::max()) {
-        futex(FUTEX_WAIT_PRIVATE, kParked, nullptr);
-      } else {
-        const auto left = deadline - Clock::now();
-        if (left <= Clock::duration::zero()) {
-          state_.exchange(kEmpty, std::memory_order_acquire);
-          return;
-        }
-        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
-        timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-        futex(FUTEX_WAIT_PRIVATE, kParked, &ts);
-      }
-      std::uint32_t expected = kNotified;
-      if (state_.compare_exchange_strong(expected, kEmpty, std::memory_order_acquire)) return;
-    }
-  }
-  void unpark() noexcept {
-    if (state_.exchange(kNotified, std::memory_order_release) == kParked) {
-      futex(FUTEX_WAKE_PRIVATE, 1, nullptr);
-    }
-  }
-
- private:
-  static constexpr std::uint32_t kEmpty = 0;
-  static constexpr std::uint32_t kNotified = 1;
-  static constexpr std::uint32_t kParked = 0xFFFFFFFFu;  // kEmpty - 1
-  void futex(int op, std::uint32_t value, const timespec* timeout) noexcept {
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&state_), op, value, timeout, nullptr,
-              0);
-  }
-  // Invariant: kEmpty, kNotified (a wake-up is waiting to be consumed) or kParked
-  // (the owner sleeps or is about to); release/acquire carry what the waker did
-  // before unpark() to the parked thread.
-  std::atomic<std::uint32_t> state_{kEmpty};
-};
 
 }  // namespace
 
@@ -412,30 +363,6 @@ void PoolCore::join_all() {
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
-}
-
-// ---- the loop's default executor ---------------------------------------------------
-
-namespace {
-/// Owned by the loop as an extension, so close() destroys it (waiting for its jobs)
-/// after the tasks are gone and before the loop's descriptors are.
-struct DefaultExecutor final : LoopExtension {
-  ThreadPoolExecutor pool;
-  explicit DefaultExecutor(std::size_t workers)
-      : pool(ThreadPoolOptions{workers, {}, "lanes-default"}) {}
-};
-const char kDefaultExecutorKey = 0;
-}  // namespace
-
-ThreadPoolExecutor& default_executor(EventLoop& loop) {
-  if (auto* ext = loop.extension(&kDefaultExecutorKey)) {
-    return static_cast<DefaultExecutor*>(ext)->pool;
-  }
-  // asyncio's default: min(32, cores + 4), since these threads mostly wait on I/O.
-  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  auto ext = std::make_unique<DefaultExecutor>(std::min<std::size_t>(32, cores + 4));
-  return static_cast<DefaultExecutor&>(loop.set_extension(&kDefaultExecutorKey, std::move(ext)))
-      .pool;
 }
 
 }  // namespace lanes::detail
