@@ -22,7 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [GROUP...]}" && pwd)
 shift
-ALL_GROUPS=(core procpool)
+ALL_GROUPS=(core procpool echo)
 GROUPS_TO_RUN=("$@")
 ((${#GROUPS_TO_RUN[@]})) || GROUPS_TO_RUN=("${ALL_GROUPS[@]}")
 
@@ -203,6 +203,19 @@ group_procpool() {
     log "procpool FAILED"
     printf '## Process pool\n\nbench/procpool.sh failed; see %s.\n\n' "$dir" \
       >"$PARTS/50-procpool.md"
+  fi
+}
+
+# ---- group: echo — TCP echo, 100 connections, 64 B ping-pong: lanes, Asio, libuv, Node,
+# asyncio, uvloop. bench/echo.sh runs every server against one load generator and renders
+# its own section.
+group_echo() {
+  local dir=$OUT/echo
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if ! BENCH_REPS="$REPS" bash "$ROOT/bench/echo.sh" "$BUILD" "$dir" >"$PARTS/40-echo.md"; then
+    log "echo FAILED"
+    printf '## TCP echo\n\nbench/echo.sh failed; see %s.\n\n' "$dir" >"$PARTS/40-echo.md"
   fi
 }
 
