@@ -198,6 +198,31 @@ TEST_P(ProcessPoolWorkers, MapKeepsInputOrder) {
   for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], inputs[i] * inputs[i]);
 }
 
+TEST_P(ProcessPoolWorkers, ManyThreadsSubmitAtOnce) {
+  lanes::ProcessPoolExecutor pool(GetParam());
+  constexpr int kThreads = 4;
+  const int per_thread = 200 / kScale;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<lanes::Future<int>> fs;
+      for (int i = 0; i < per_thread; ++i) fs.push_back(pool.submit(add, t, i));
+      for (int i = 0; i < per_thread; ++i)
+        if (fs[static_cast<std::size_t>(i)].result() != t + i) ++wrong;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST_P(ProcessPoolWorkers, MapOfNothingIsEmpty) {
+  lanes::ProcessPoolExecutor pool(GetParam());
+  auto results = pool.map(square, std::vector<int>{});
+  EXPECT_EQ(results.size(), 0u);
+  EXPECT_EQ(results.begin(), results.end());
+}
+
 INSTANTIATE_TEST_SUITE_P(Counts, ProcessPoolWorkers, ::testing::Values(1, 2, 4));
 
 TEST(ProcessPool, RunsInOtherProcesses) {
@@ -236,6 +261,13 @@ TEST(ProcessPool, MapWithExplicitChunkSize) {
   EXPECT_EQ(results.size(), inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) EXPECT_EQ(results.at(i), inputs[i] * inputs[i]);
 }
+
+TEST(ProcessPool, MapTimeoutThrowsWhileIterating) {
+  lanes::ProcessPoolExecutor pool(1);
+  auto results = pool.map(sleep_ms, std::vector<int>{0, 5000}, std::chrono::milliseconds(100), 1);
+  EXPECT_EQ(results.at(0), 0);
+  EXPECT_THROW(results.at(1), lanes::TimeoutError);
+}  // destroying the results cancels the running chunk: its worker is killed
 
 TEST(ProcessPool, AwaitedInAnEventLoop) {
   lanes::ProcessPoolExecutor pool(2);
