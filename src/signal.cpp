@@ -35,6 +35,11 @@ std::atomic<int> g_wake_fd[kMaxSignal];
 // seen on the next wake-up.
 std::atomic<bool> g_pending[kMaxSignal];
 std::mutex g_table_mutex;  // add / remove, across loops
+// Invariant: true while lanes::run's SIGINT handler is installed and has not fired.
+// The C handler clears it and puts SIGINT back to its default at once, so that a
+// second Ctrl-C kills the process even if the loop is stuck and never runs the
+// callback.
+std::atomic<bool> g_sigint_oneshot{false};
 
 struct TableInit {
   TableInit() {
@@ -44,6 +49,11 @@ struct TableInit {
 
 extern "C" void lanes_on_signal(int sig) {
   const int saved = errno;
+  if (sig == SIGINT && g_sigint_oneshot.exchange(false, std::memory_order_acq_rel)) {
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(SIGINT, &dfl, nullptr);  // async-signal-safe
+  }
   if (sig > 0 && sig < kMaxSignal) {
     g_pending[sig].store(true, std::memory_order_release);
     const int fd = g_wake_fd[sig].load(std::memory_order_acquire);
@@ -73,6 +83,7 @@ class SignalService final : public LoopExtension {
 
   void add(int sig, std::function<void()> callback) {
     std::lock_guard<std::mutex> guard(g_table_mutex);
+    if (sig == SIGINT) g_sigint_oneshot.store(false, std::memory_order_release);  // the user's now
     const int current = g_wake_fd[sig].load(std::memory_order_relaxed);
     if (current >= 0 && current != io_.fd())
       throw RuntimeError("add_signal_handler: signal " + std::to_string(sig) +
@@ -100,6 +111,7 @@ class SignalService final : public LoopExtension {
     std::lock_guard<std::mutex> guard(g_table_mutex);
     auto it = handlers_.find(sig);
     if (it == handlers_.end()) return false;
+    if (sig == SIGINT) g_sigint_oneshot.store(false, std::memory_order_release);
     ::sigaction(sig, &it->second.previous, nullptr);  // first: no more handler calls
     g_wake_fd[sig].store(-1, std::memory_order_release);
     handlers_.erase(it);
@@ -168,6 +180,7 @@ SigintCancel::SigintCancel(EventLoop& loop, FutureStateBase& main) noexcept : lo
       main_->cancel();
     });
     installed_ = true;
+    g_sigint_oneshot.store(true, std::memory_order_release);
   } catch (...) {
     installed_ = false;  // no Ctrl-C cancellation: SIGINT keeps its default
   }

@@ -150,6 +150,29 @@ TEST(Signal, SigintCancelsTheMainTaskAndItsCleanupRuns) {
   EXPECT_EQ(after.sa_handler, SIG_DFL);
 }
 
+TEST(Signal, FirstSigintRestoresTheDefaultAtOnce) {
+  // So that a second Ctrl-C kills a program whose loop is stuck (never polls).
+#if defined(LANES_SANITIZED_THREAD)
+  constexpr bool kHandlerRunsInRaise = false;  // TSan defers handlers to a later point
+#else
+  constexpr bool kHandlerRunsInRaise = true;
+#endif
+  DefaultSigint scope;
+  auto body = []() -> lanes::Task<void> {
+    struct sigaction before {};
+    sigaction(SIGINT, nullptr, &before);
+    EXPECT_NE(before.sa_handler, SIG_DFL);
+    ::raise(SIGINT);
+    struct sigaction after {};
+    sigaction(SIGINT, nullptr, &after);
+    if (kHandlerRunsInRaise) {
+      EXPECT_EQ(after.sa_handler, SIG_DFL);  // the loop ran nothing yet
+    }
+    co_await lanes::sleep(60s);
+  };
+  EXPECT_THROW(lanes::run(body()), lanes::KeyboardInterrupt);
+}
+
 TEST(Signal, MainThatSwallowsSigintReturnsNormally) {
   DefaultSigint scope;
   const int value = lanes::run([]() -> lanes::Task<int> {
