@@ -49,6 +49,8 @@ TEST(Net, EchoRoundTrip) {
     EXPECT_EQ(writer.peername().port, server.port());
     EXPECT_EQ(writer.peername().host, "127.0.0.1");
     EXPECT_EQ(writer.sockname().family, AF_INET);
+    EXPECT_EQ(writer.get_extra_info("peername"), writer.peername());
+    EXPECT_FALSE(writer.get_extra_info("cipher").has_value());
     writer.close();
     co_await writer.wait_closed();
     server.close();

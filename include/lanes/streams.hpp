@@ -228,6 +228,15 @@ class StreamWriter {
   SocketAddress peername() const { return core().peername(); }
   /// This end's address.
   SocketAddress sockname() const { return core().sockname(); }
+  /// Python's writer.get_extra_info(name) for "peername" and "sockname"; empty for
+  /// any other name (and for a stream that is not a socket). Never throws but
+  /// std::bad_alloc.
+  std::optional<SocketAddress> get_extra_info(std::string_view name) const {
+    if (core().kind() != detail::StreamCore::Kind::socket) return std::nullopt;
+    if (name == "peername") return peername();
+    if (name == "sockname") return sockname();
+    return std::nullopt;
+  }
 
   /// Internal: the transport.
   const std::shared_ptr<detail::StreamCore>& core_ptr() const noexcept { return ref_.shared(); }
