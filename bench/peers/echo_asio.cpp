@@ -3,6 +3,12 @@
 // cpp20 echo example is. Usage: peer_echo_asio PORT
 #include <utility>  // before Asio: Boost 1.74's headers miss it with g++ 12
 
+// Boost 1.74 detects C++20 coroutines on g++ only; clang++-16 has them too.
+#if defined(__clang__) && defined(__cpp_impl_coroutine) && !defined(BOOST_ASIO_HAS_CO_AWAIT)
+#define BOOST_ASIO_HAS_CO_AWAIT 1
+#define BOOST_ASIO_HAS_STD_COROUTINE 1
+#endif
+
 #include <boost/asio.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
