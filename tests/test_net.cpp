@@ -472,6 +472,28 @@ TEST(Net, AcceptOutOfDescriptorsBacksOffAndRecovers) {
   setrlimit(RLIMIT_NOFILE, &old);
 }
 
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+TEST(Net, WaitingForIoDoesNotSpin) {
+  lanes::run([]() -> lanes::Task<void> {
+    auto server = co_await lanes::start_server(echo_handler, "127.0.0.1", 0);
+    auto [reader, writer] = co_await lanes::open_connection("127.0.0.1", server.port());
+    auto pending = lanes::create_task(reader.read(10));  // nothing will come for a while
+    const double cpu0 = process_cpu_seconds();
+    co_await lanes::sleep(300ms);
+    const double used = process_cpu_seconds() - cpu0;
+    // A loop that polled without sleeping would burn the whole 300 ms.
+    EXPECT_LT(used, 0.15);
+    writer.write("x");
+    EXPECT_EQ(co_await pending, "x");
+  }());
+}
+
 TEST(Net, StreamsOutliveTheirLoopSafely) {
   auto kept = lanes::run([]() -> lanes::Task<std::pair<lanes::StreamReader, lanes::StreamWriter>> {
     auto server = co_await lanes::start_server(echo_handler, "127.0.0.1", 0);
