@@ -14,6 +14,7 @@
 #   BENCH_REPS=3        runs of each workload; every table shows the best one
 #   BENCH_DOC=FILE      where to write (default docs/benchmarks.md)
 #   BENCH_PROFILE=auto  profile lanes' side with perf where perf works (0: never)
+#   BENCH_POOL_ROUNDS=3 interleaved rounds of the thread_pool group's C++ programs
 #   PYTHON=python3, GO=go
 #
 # A peer that is missing or fails does not stop the run: its cells say so.
@@ -22,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [GROUP...]}" && pwd)
 shift
-ALL_GROUPS=(core procpool echo)
+ALL_GROUPS=(core procpool echo thread_pool)
 GROUPS_TO_RUN=("$@")
 ((${#GROUPS_TO_RUN[@]})) || GROUPS_TO_RUN=("${ALL_GROUPS[@]}")
 
@@ -217,6 +218,46 @@ group_echo() {
     log "echo FAILED"
     printf '## TCP echo\n\nbench/echo.sh failed; see %s.\n\n' "$dir" >"$PARTS/40-echo.md"
   fi
+}
+
+# ---- group: thread_pool — 1M tiny tasks, fork-join fib(32): lanes' ThreadPoolExecutor,
+# oneTBB, OpenMP tasks, Python's concurrent.futures (bench/pool_work.hpp says what is timed).
+# The C++ programs run in BENCH_POOL_ROUNDS interleaved rounds (default 3), each doing
+# REPS tiny-task runs and 40 x REPS fib runs (fib(32) takes ~6 ms); report.py keeps the
+# best of everything, so a burst of load hits every side alike. Python runs once, on
+# Debian's /usr/bin/python3 when present.
+group_thread_pool() {
+  local dir=$OUT/thread_pool
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  local rounds=${BENCH_POOL_ROUNDS:-3} fib_reps=$((REPS * 40)) py=/usr/bin/python3 round name
+  [[ -x $py ]] || py=$PYTHON
+  cut -d' ' -f1-3 /proc/loadavg >"$dir/load_start"
+  for ((round = 1; round <= rounds; round++)); do
+    for name in bench_thread_pool peer_pool_tbb peer_pool_openmp; do
+      local peer=${name#peer_pool_}
+      [[ $name == bench_thread_pool ]] && peer=lanes
+      if [[ -x $BUILD/bench/$name ]]; then
+        run_json "$dir/$peer.$round.jsonl" "$peer" "$BUILD/bench/$name" --reps "$REPS" \
+          --fib-reps "$fib_reps"
+      else
+        missing "$dir/$peer.$round.jsonl" "$peer" "$name not built (oneTBB or OpenMP missing?)"
+      fi
+    done
+  done
+  if command -v "$py" >/dev/null 2>&1; then
+    run_json "$dir/python.1.jsonl" python "$py" "$ROOT/bench/peers/pool_python.py" --reps "$REPS"
+  else
+    missing "$dir/python.1.jsonl" python "$py not found"
+  fi
+  cut -d' ' -f1-3 /proc/loadavg >"$dir/load_end"
+
+  if [[ -x $BUILD/bench/bench_thread_pool ]]; then
+    profile "$dir/profile_tiny.txt" "$BUILD/bench/bench_thread_pool" --only tiny --reps 3
+    profile "$dir/profile_fib.txt" "$BUILD/bench/bench_thread_pool" --only fib --fib-reps 300
+  fi
+
+  "${REPORT[@]}" thread_pool "$dir" >"$PARTS/45-thread_pool.md"
 }
 
 # ---- main -------------------------------------------------------------------------
