@@ -5,12 +5,14 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -142,6 +144,9 @@ LANES_REGISTER(read_initialized);
 
 void failing_init() { throw std::runtime_error("no database here"); }
 LANES_REGISTER(failing_init);
+
+void print_line(const std::string& text) { std::printf("%s\n", text.c_str()); }
+LANES_REGISTER(print_line);
 
 int not_registered(int x) { return x + 1; }
 
@@ -619,6 +624,66 @@ TEST(ProcessPoolLife, FailingInitializerBreaksThePool) {
     EXPECT_NE(std::string(e.what()).find("no database here"), std::string::npos) << e.what();
   }
   EXPECT_THROW(pool.submit(square, 2), lanes::BrokenProcessPool);
+}
+
+TEST(ProcessPoolLife, WorkerStdoutPassesThrough) {
+  std::FILE* capture = std::tmpfile();
+  ASSERT_NE(capture, nullptr);
+  std::fflush(stdout);
+  const int saved = ::dup(1);
+  ::dup2(::fileno(capture), 1);  // workers inherit this stdout
+  {
+    lanes::ProcessPoolExecutor pool(1);
+    pool.submit(print_line, std::string("printed by a worker")).result();
+  }
+  std::fflush(stdout);
+  ::dup2(saved, 1);
+  ::close(saved);
+  std::rewind(capture);
+  char buf[256] = {};
+  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, capture);
+  std::fclose(capture);
+  EXPECT_NE(std::string(buf, n).find("printed by a worker"), std::string::npos) << buf;
+}
+
+/// True once `pid` has exited (gone, or a zombie nobody reaps in a container).
+bool process_ended(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
+TEST(ProcessPoolLife, WorkersDieWithTheirParent) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t parent = ::fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    // A parent that dies without shutting its pool down.
+    ::close(fds[0]);
+    lanes::ProcessPoolExecutor pool(1);
+    auto f = pool.submit(block_forever, 0);
+    int pid = 0;
+    while (pid == 0) {
+      const auto pids = pool.worker_pids();
+      if (!pids.empty() && f.running()) pid = pids.front();
+      std::this_thread::yield();
+    }
+    [[maybe_unused]] auto w = ::write(fds[1], &pid, sizeof pid);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  int worker = 0;
+  ASSERT_EQ(::read(fds[0], &worker, sizeof worker), static_cast<ssize_t>(sizeof worker));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(parent, &status, 0);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!process_ended(worker) && std::chrono::steady_clock::now() < until)
+    std::this_thread::yield();
+  EXPECT_TRUE(process_ended(worker)) << "worker " << worker << " outlived its parent";
 }
 
 TEST(ProcessPoolLife, ZeroWorkersIsAValueError) {
