@@ -99,29 +99,37 @@ fi
 SERVERS=(lanes asio libuv node asyncio uvloop)
 declare -A RATE CPU NOTE
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+AVAILABLE=()
 for name in "${SERVERS[@]}"; do
   if [[ -z $(server_cmd "$name") ]]; then
     NOTE[$name]="not available"
     log "$name: not available"
-    continue
+  else
+    AVAILABLE+=("$name")
+    RATE[$name]=0
   fi
-  best=0 best_cpu=""
-  for ((rep = 1; rep <= REPS; rep++)); do
+done
+# Rounds interleave the servers (lanes, asio, libuv, ..., then again), so that a burst
+# of load from elsewhere on the machine hits every server alike; each keeps its best.
+for ((rep = 1; rep <= REPS; rep++)); do
+  for name in "${AVAILABLE[@]}"; do
     line=$(run_one "$name" "$rep")
     echo "$name rep=$rep $line" >>"$OUT/raw.txt"
     log "$name #$rep: $line"
     rate=$(field msgs_per_s "$line")
-    if [[ -n $rate ]] && ((rate > best)); then
-      best=$rate
-      best_cpu=$(field cpu_us_per_msg "$line")
+    if [[ -z $rate ]]; then
+      [[ ${RATE[$name]} == 0 ]] && NOTE[$name]="failed: $(field error "$line")"
+      continue
     fi
-    [[ -z $rate ]] && NOTE[$name]="failed: $(field error "$line")"
+    if ((rate > RATE[$name])); then
+      RATE[$name]=$rate
+      CPU[$name]=$(field cpu_us_per_msg "$line")
+      unset 'NOTE[$name]'
+    fi
   done
-  if ((best > 0)); then
-    RATE[$name]=$best
-    CPU[$name]=$best_cpu
-    unset 'NOTE[$name]'
-  fi
+done
+for name in "${AVAILABLE[@]}"; do
+  ((RATE[$name] > 0)) || unset 'RATE[$name]'
 done
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -139,8 +147,8 @@ label() {
 echo "## TCP echo"
 echo
 echo "One server loop thread, $CONNS connections, $SIZE-byte ping-pong (send, wait for the echo,"
-echo "send again), ${SECONDS_RUN} s measured after ${WARMUP} s of warm-up, best of $REPS runs; the"
-echo "same load generator (bench/echo_load.cpp, one thread, epoll) for every server."
+echo "send again), ${SECONDS_RUN} s measured after ${WARMUP} s of warm-up, best of $REPS interleaved"
+echo "rounds; the same load generator (bench/echo_load.cpp, one thread, epoll) for every server."
 if ((${#PIN_SERVER[@]})); then
   echo "The server is pinned to CPU 1, the load generator to CPU 0."
 fi
