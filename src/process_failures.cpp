@@ -34,7 +34,7 @@ const char* function_of(const ProcessWorker& w, const ProcessPoolConfig& config)
 
 }  // namespace
 
-void Supervisor::spawn_locked() {
+void ProcessSupervisor::spawn_locked() {
   std::size_t ready = idle_.size() + starting_;
   while (queue_.size() > ready && live_ < config_.max_workers && broken_.empty()) {
     SpawnedWorker s;
@@ -71,13 +71,13 @@ void Supervisor::spawn_locked() {
   }
 }
 
-void Supervisor::make_idle_locked(ProcessWorker& w) {
+void ProcessSupervisor::make_idle_locked(ProcessWorker& w) {
   w.state = ProcessWorker::State::idle;
   w.deadline = ProcessClock::time_point::max();
   idle_.push_back(&w);
 }
 
-void Supervisor::read_locked(ProcessWorker& w) {
+void ProcessSupervisor::read_locked(ProcessWorker& w) {
   while (w.socket >= 0 && !w.answered_this_pass) {
     FrameHeader header;
     std::string_view payload;
@@ -108,7 +108,7 @@ void Supervisor::read_locked(ProcessWorker& w) {
   }
 }
 
-void Supervisor::take_answer_locked(ProcessWorker& w, const FrameHeader& h, std::string_view payload) {
+void ProcessSupervisor::take_answer_locked(ProcessWorker& w, const FrameHeader& h, std::string_view payload) {
   w.answered_this_pass = true;
   if (h.kind == FrameKind::call || h.task_id != w.frame_id ||
       (w.inflight.empty() && w.state != ProcessWorker::State::initializing)) {
@@ -136,7 +136,7 @@ void Supervisor::take_answer_locked(ProcessWorker& w, const FrameHeader& h, std:
     retire_locked(w);
     return;
   }
-  Completion c;
+  ProcessCompletion c;
   c.first = done_jobs_.size();
   c.count = w.inflight.size();
   std::uint32_t items = 0;
@@ -147,13 +147,13 @@ void Supervisor::take_answer_locked(ProcessWorker& w, const FrameHeader& h, std:
       throw WireFormatError("a result frame without its timing prefix");
     std::memcpy(&spent, payload.data(), sizeof spent);
     c.payload = payload.substr(sizeof spent);
-    c.kind = items > 0 ? Completion::Kind::batch : Completion::Kind::value;
+    c.kind = items > 0 ? ProcessCompletion::Kind::batch : ProcessCompletion::Kind::value;
     if (auto& group = w.inflight.front()->group; group && items > 0) {
       const double per_item = static_cast<double>(spent) / items;
       group->item_ns = group->item_ns > 0 ? 0.5 * group->item_ns + 0.5 * per_item : per_item;
     }
   } else {
-    c.kind = Completion::Kind::error_frame;
+    c.kind = ProcessCompletion::Kind::error_frame;
     c.payload = payload;
   }
   done_jobs_.insert(done_jobs_.end(), w.inflight.begin(), w.inflight.end());
@@ -168,7 +168,7 @@ void Supervisor::take_answer_locked(ProcessWorker& w, const FrameHeader& h, std:
   }
 }
 
-void Supervisor::close_socket_locked(ProcessWorker& w) noexcept {
+void ProcessSupervisor::close_socket_locked(ProcessWorker& w) noexcept {
   if (w.socket < 0) return;
   ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.socket, nullptr);
   ::close(w.socket);
@@ -177,7 +177,7 @@ void Supervisor::close_socket_locked(ProcessWorker& w) noexcept {
   w.polling_out = false;
 }
 
-void Supervisor::retire_locked(ProcessWorker& w) noexcept {
+void ProcessSupervisor::retire_locked(ProcessWorker& w) noexcept {
   if (w.state == ProcessWorker::State::dying) return;
   if (w.state == ProcessWorker::State::idle) std::erase(idle_, &w);
   if (w.state == ProcessWorker::State::initializing) --starting_;
@@ -187,10 +187,10 @@ void Supervisor::retire_locked(ProcessWorker& w) noexcept {
   w.exit_deadline = ProcessClock::now() + kExitGrace;
 }
 
-void Supervisor::fail_inflight_locked(ProcessWorker& w, std::exception_ptr error) {
+void ProcessSupervisor::fail_inflight_locked(ProcessWorker& w, std::exception_ptr error) {
   if (w.inflight.empty()) return;
-  Completion c;
-  c.kind = Completion::Kind::failure;
+  ProcessCompletion c;
+  c.kind = ProcessCompletion::Kind::failure;
   c.first = done_jobs_.size();
   c.count = w.inflight.size();
   c.error = std::move(error);
@@ -199,7 +199,7 @@ void Supervisor::fail_inflight_locked(ProcessWorker& w, std::exception_ptr error
   w.inflight.clear();
 }
 
-void Supervisor::kill_locked(ProcessWorker& w, std::exception_ptr error) noexcept {
+void ProcessSupervisor::kill_locked(ProcessWorker& w, std::exception_ptr error) noexcept {
   ::kill(w.pid, SIGKILL);
   w.killed = true;
   try {
@@ -210,7 +210,7 @@ void Supervisor::kill_locked(ProcessWorker& w, std::exception_ptr error) noexcep
   retire_locked(w);
 }
 
-void Supervisor::on_exit_locked(ProcessWorker& w) {
+void ProcessSupervisor::on_exit_locked(ProcessWorker& w) {
   if (w.socket >= 0 && !w.answered_this_pass) read_locked(w);  // its last answer first
   int status = 0;
   const pid_t r = ::waitpid(w.pid, &status, w.pidfd >= 0 ? WNOHANG : 0);
@@ -243,14 +243,14 @@ void Supervisor::on_exit_locked(ProcessWorker& w) {
   forget_locked(w);
 }
 
-void Supervisor::forget_locked(ProcessWorker& w) {
+void ProcessSupervisor::forget_locked(ProcessWorker& w) {
   auto it = workers_.find(w.id);
   if (it == workers_.end()) return;
   graveyard_.push_back(std::move(it->second));  // its frame views outlive this pass
   workers_.erase(it);
 }
 
-void Supervisor::check_deadlines_locked(ProcessClock::time_point now) {
+void ProcessSupervisor::check_deadlines_locked(ProcessClock::time_point now) {
   const bool scan = std::exchange(cancel_scan_, false);
   for (auto& [id, wp] : workers_) {
     ProcessWorker& w = *wp;
@@ -273,13 +273,13 @@ void Supervisor::check_deadlines_locked(ProcessClock::time_point now) {
   }
 }
 
-void Supervisor::break_pool_locked(const std::string& reason) {
+void ProcessSupervisor::break_pool_locked(const std::string& reason) {
   if (!broken_.empty()) return;
   broken_ = "ProcessPoolExecutor is broken: " + reason +
             ". Its queued tasks failed; create a new pool once the cause is fixed";
   if (queue_.empty()) return;
-  Completion c;
-  c.kind = Completion::Kind::failure;
+  ProcessCompletion c;
+  c.kind = ProcessCompletion::Kind::failure;
   c.first = done_jobs_.size();
   c.count = queue_.size();
   c.error = std::make_exception_ptr(BrokenProcessPool(broken_));
@@ -288,20 +288,20 @@ void Supervisor::break_pool_locked(const std::string& reason) {
   queue_.clear();
 }
 
-void Supervisor::complete(const std::vector<Completion>& work,
+void ProcessSupervisor::complete(const std::vector<ProcessCompletion>& work,
                           const std::vector<ProcessJob*>& jobs) noexcept {
-  for (const Completion& c : work) {
+  for (const ProcessCompletion& c : work) {
     ProcessJob* const* js = jobs.data() + c.first;
     std::size_t done = 0;
     try {
       switch (c.kind) {
-        case Completion::Kind::value: {
+        case ProcessCompletion::Kind::value: {
           WireReader r(c.payload);
           js[0]->deliver(r);
           done = 1;
           break;
         }
-        case Completion::Kind::batch: {
+        case ProcessCompletion::Kind::batch: {
           WireReader r(c.payload);
           std::size_t expected = 0;
           for (std::size_t i = 0; i < c.count; ++i) expected += js[i]->items;
@@ -311,7 +311,7 @@ void Supervisor::complete(const std::vector<Completion>& work,
           r.expect_end("batch result");
           break;
         }
-        case Completion::Kind::error_frame: {
+        case ProcessCompletion::Kind::error_frame: {
           WireReader r(c.payload);
           ErrorView e = parse_error(r);
           std::exception_ptr error;
@@ -325,7 +325,7 @@ void Supervisor::complete(const std::vector<Completion>& work,
           for (; done < c.count; ++done) js[done]->fail(error);
           break;
         }
-        case Completion::Kind::failure:
+        case ProcessCompletion::Kind::failure:
           for (; done < c.count; ++done) js[done]->fail(c.error);
           break;
       }

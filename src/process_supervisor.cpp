@@ -21,7 +21,7 @@
 namespace lanes::detail {
 
 std::shared_ptr<ProcessPoolCore> make_supervisor(ProcessPoolConfig config) {
-  return std::make_shared<Supervisor>(std::move(config));
+  return std::make_shared<ProcessSupervisor>(std::move(config));
 }
 
 namespace {
@@ -30,11 +30,11 @@ constexpr std::uint64_t kEventTag = 0;
 constexpr double kTargetFrameNs = 2e6;  // a merged map frame should take ~2 ms
 }  // namespace
 
-Supervisor::Supervisor(ProcessPoolConfig config) : config_(std::move(config)) {}
+ProcessSupervisor::ProcessSupervisor(ProcessPoolConfig config) : config_(std::move(config)) {}
 
-Supervisor::~Supervisor() { shutdown(true, false); }
+ProcessSupervisor::~ProcessSupervisor() { shutdown(true, false); }
 
-void Supervisor::start_locked() {
+void ProcessSupervisor::start_locked() {
   if (started_) return;
   epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_ < 0) throw std::system_error(errno, std::generic_category(), "ProcessPoolExecutor: epoll_create1");
@@ -52,14 +52,14 @@ void Supervisor::start_locked() {
   started_ = true;
 }
 
-void Supervisor::wake_locked() noexcept {
+void ProcessSupervisor::wake_locked() noexcept {
   if (wake_pending_ || event_ < 0) return;
   wake_pending_ = true;
   const std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(event_, &one, sizeof one);
 }
 
-void Supervisor::submit(ProcessJob* const* jobs, std::size_t n) {
+void ProcessSupervisor::submit(ProcessJob* const* jobs, std::size_t n) {
   Lock lock(mutex_);
   if (stopping_)
     throw RuntimeError("ProcessPoolExecutor: cannot schedule new futures after shutdown");
@@ -72,13 +72,13 @@ void Supervisor::submit(ProcessJob* const* jobs, std::size_t n) {
   if (!queue_.empty() && live_ < config_.max_workers) wake_locked();
 }
 
-void Supervisor::notify_cancel() noexcept {
+void ProcessSupervisor::notify_cancel() noexcept {
   std::lock_guard lock(mutex_);
   cancel_scan_ = true;
   wake_locked();
 }
 
-std::vector<pid_t> Supervisor::worker_pids() const {
+std::vector<pid_t> ProcessSupervisor::worker_pids() const {
   std::lock_guard lock(mutex_);
   std::vector<pid_t> pids;
   for (const auto& [id, w] : workers_)
@@ -86,7 +86,7 @@ std::vector<pid_t> Supervisor::worker_pids() const {
   return pids;
 }
 
-void Supervisor::shutdown(bool wait, bool cancel_futures) {
+void ProcessSupervisor::shutdown(bool wait, bool cancel_futures) {
   std::vector<ProcessJob*> cancelled;
   {
     std::lock_guard lock(mutex_);
@@ -114,7 +114,7 @@ void Supervisor::shutdown(bool wait, bool cancel_futures) {
 
 // ---- dispatch ---------------------------------------------------------------------------
 
-std::size_t Supervisor::units_for(const ProcessJob& first) const noexcept {
+std::size_t ProcessSupervisor::units_for(const ProcessJob& first) const noexcept {
   if (!first.group || first.group->fixed_units > 0) return 1;
   if (first.group->item_ns <= 0) return 1;  // nothing measured yet: one unit
   const double unit_ns = first.group->item_ns * static_cast<double>(first.items);
@@ -124,7 +124,7 @@ std::size_t Supervisor::units_for(const ProcessJob& first) const noexcept {
   return std::max<std::size_t>(1, std::min(want, share));
 }
 
-void Supervisor::dispatch_locked() {
+void ProcessSupervisor::dispatch_locked() {
   while (!queue_.empty() && !idle_.empty()) {
     ProcessJob* first = nullptr;
     while (!queue_.empty() && !first) {
@@ -156,7 +156,7 @@ void Supervisor::dispatch_locked() {
   }
 }
 
-void Supervisor::send_frame_locked(ProcessWorker& w, std::vector<ProcessJob*> jobs,
+void ProcessSupervisor::send_frame_locked(ProcessWorker& w, std::vector<ProcessJob*> jobs,
                                    bool initializer) {
   w.frame_id = next_frame_id_++;
   w.prefix.clear();
@@ -207,7 +207,7 @@ void Supervisor::send_frame_locked(ProcessWorker& w, std::vector<ProcessJob*> jo
   flush_locked(w);
 }
 
-void Supervisor::flush_locked(ProcessWorker& w) noexcept {
+void ProcessSupervisor::flush_locked(ProcessWorker& w) noexcept {
   while (w.socket >= 0 && w.segment < w.segments.size()) {
     iovec iov[16];
     int n = 0;
@@ -260,7 +260,7 @@ void Supervisor::flush_locked(ProcessWorker& w) noexcept {
 
 // ---- the supervisor thread ----------------------------------------------------------------
 
-void Supervisor::run() noexcept {
+void ProcessSupervisor::run() noexcept {
   Lock lock(mutex_);
   try {
     loop(lock);
@@ -283,7 +283,7 @@ void Supervisor::run() noexcept {
   }
   workers_.clear();
   idle_.clear();
-  std::vector<Completion> work;
+  std::vector<ProcessCompletion> work;
   std::vector<ProcessJob*> jobs;
   work.swap(completions_);
   jobs.swap(done_jobs_);
@@ -294,7 +294,7 @@ void Supervisor::run() noexcept {
   complete(work, jobs);
 }
 
-int Supervisor::timeout_ms_locked(ProcessClock::time_point now) {
+int ProcessSupervisor::timeout_ms_locked(ProcessClock::time_point now) {
   auto until = ProcessClock::time_point::max();
   for (const auto& [id, w] : workers_) {
     until = std::min(until, w->deadline);
@@ -307,9 +307,9 @@ int Supervisor::timeout_ms_locked(ProcessClock::time_point now) {
   return static_cast<int>(std::min<long long>(ms, 60'000));
 }
 
-void Supervisor::loop(Lock& lock) {
+void ProcessSupervisor::loop(Lock& lock) {
   epoll_event events[64];
-  std::vector<Completion> work;
+  std::vector<ProcessCompletion> work;
   std::vector<ProcessJob*> jobs;
   for (;;) {
     if (broken_.empty()) spawn_locked();

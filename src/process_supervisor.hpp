@@ -59,7 +59,7 @@ struct ProcessWorker {
 };
 
 /// Work for the supervisor thread once the mutex is released.
-struct Completion {
+struct ProcessCompletion {
   enum class Kind { value, batch, error_frame, failure };
   Kind kind = Kind::failure;
   std::size_t first = 0;  // the jobs: done_jobs[first, first + count)
@@ -68,10 +68,10 @@ struct Completion {
   std::exception_ptr error;  // failure
 };
 
-class Supervisor final : public ProcessPoolCore {
+class ProcessSupervisor final : public ProcessPoolCore {
  public:
-  explicit Supervisor(ProcessPoolConfig config);
-  ~Supervisor() override;
+  explicit ProcessSupervisor(ProcessPoolConfig config);
+  ~ProcessSupervisor() override;
 
   void submit(ProcessJob* const* jobs, std::size_t n) override;
   void shutdown(bool wait, bool cancel_futures) override;
@@ -104,7 +104,7 @@ class Supervisor final : public ProcessPoolCore {
   void check_deadlines_locked(ProcessClock::time_point now);
   void break_pool_locked(const std::string& reason);
   int timeout_ms_locked(ProcessClock::time_point now);
-  void complete(const std::vector<Completion>& work, const std::vector<ProcessJob*>& jobs) noexcept;
+  void complete(const std::vector<ProcessCompletion>& work, const std::vector<ProcessJob*>& jobs) noexcept;
 
   const ProcessPoolConfig config_;
   mutable std::mutex mutex_;
@@ -126,7 +126,7 @@ class Supervisor final : public ProcessPoolCore {
   std::string broken_;  // why the pool is broken; empty while it is not
   ProcessClock::time_point sleep_until_ = ProcessClock::time_point::max();
 
-  std::vector<Completion> completions_;
+  std::vector<ProcessCompletion> completions_;
   std::vector<ProcessJob*> done_jobs_;
   std::vector<std::unique_ptr<ProcessWorker>> graveyard_;  // freed after completions ran
 

@@ -154,7 +154,7 @@ void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
 
 }  // namespace
 
-int run_worker(int fd) {
+int run_process_worker(int fd) {
   FrameReceiver in;
   ByteBuffer out;
   for (;;) {

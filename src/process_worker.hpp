@@ -21,7 +21,7 @@ inline constexpr const char* kWorkerParentVariable = "LANES_WORKER_PARENT";
 inline constexpr int kWorkerFd = 3;
 
 /// Serves calls on `fd` until EOF; returns the exit status for the worker.
-int run_worker(int fd);
+int run_process_worker(int fd);
 
 /// A started worker: its pid, the pool's end of its socket (non-blocking,
 /// close-on-exec) and a pidfd (-1 if the kernel has none).

@@ -204,7 +204,7 @@ class ProcessPoolExecutor {
     const std::size_t unit = chunksize ? chunksize : auto_unit(n);
     auto outputs = std::make_shared<detail::MapOutputs<T>>();
     outputs->outputs.resize(n);
-    auto group = std::make_shared<detail::MapGroup>();
+    auto group = std::make_shared<detail::ProcessMapGroup>();
     group->fixed_units = chunksize;
     std::vector<Future<void>> chunks;
     std::vector<detail::ProcessJob*> jobs;

@@ -30,7 +30,7 @@ class ProcessPoolCore;
 void notify_process_cancel(const std::weak_ptr<ProcessPoolCore>& core) noexcept;
 
 /// The per-map statistics the supervisor uses to size the next chunk.
-struct MapGroup {
+struct ProcessMapGroup {
   /// Mean nanoseconds one item takes in a worker (0 until a chunk has come back).
   double item_ns = 0;
   std::size_t fixed_units = 0;  // > 0: the caller chose the chunk size; never merge
@@ -41,7 +41,7 @@ class ProcessJob {
   const RemoteFunction* fn = nullptr;
   ByteBuffer args;              // single: the argument tuple; map unit: `items` tuples
   std::uint32_t items = 0;      // 0: a single call; else the inputs of a map unit
-  std::shared_ptr<MapGroup> group;  // map units only: consecutive ones may merge
+  std::shared_ptr<ProcessMapGroup> group;  // map units only: consecutive ones may merge
   std::chrono::nanoseconds timeout{0};  // 0: none
 
   /// pending → running. False if the job was cancelled before it started: dropped.

@@ -67,9 +67,9 @@ constexpr std::uint64_t fnv1a(std::string_view s) noexcept {
 }
 
 template <class F>
-struct FunctionTraits;
+struct RemoteFunctionTraits;
 template <class R, class... P>
-struct FunctionTraits<R (*)(P...)> {
+struct RemoteFunctionTraits<R (*)(P...)> {
   using Result = R;
   using Args = std::tuple<std::decay_t<P>...>;
   static constexpr std::size_t arity = sizeof...(P);
@@ -78,11 +78,11 @@ struct FunctionTraits<R (*)(P...)> {
                std::is_const_v<std::remove_reference_t<P>>));
 };
 template <class R, class... P>
-struct FunctionTraits<R (*)(P...) noexcept> : FunctionTraits<R (*)(P...)> {};
+struct RemoteFunctionTraits<R (*)(P...) noexcept> : RemoteFunctionTraits<R (*)(P...)> {};
 
 template <auto Fn>
 void invoke_remote(WireReader& args, WireWriter& out, bool& args_ok, bool last) {
-  using Traits = FunctionTraits<decltype(Fn)>;
+  using Traits = RemoteFunctionTraits<decltype(Fn)>;
   typename Traits::Args decoded;
   wire_decode(args, decoded);
   if (last) args.expect_end("arguments");
@@ -101,7 +101,7 @@ AnyFunction address_of() noexcept {
 
 template <auto Fn>
 constexpr RemoteFunction make_remote(const char* name) noexcept {
-  using Traits = FunctionTraits<decltype(Fn)>;
+  using Traits = RemoteFunctionTraits<decltype(Fn)>;
   static_assert(wire_supported<typename Traits::Args>,
                 "LANES_REGISTER: a parameter type of this function has no wire encoding "
                 "(see lanes/codec.hpp for the supported types and how a struct opts in)");

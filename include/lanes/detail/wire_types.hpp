@@ -45,14 +45,14 @@ template <class T>
 inline constexpr std::size_t wire_min_size = WireCodec<std::remove_cv_t<T>>::min_size;
 
 template <class T>
-inline constexpr bool always_false = false;
+inline constexpr bool wire_always_false = false;
 
 template <class T>
 void wire_encode(WireWriter& w, const T& value) {
   if constexpr (wire_supported<T>) {
     WireCodec<std::remove_cv_t<T>>::encode(w, value);
   } else {
-    static_assert(always_false<T>,
+    static_assert(wire_always_false<T>,
                   "lanes: this type has no wire encoding, so it cannot be an argument or a "
                   "result of a process-pool task. Supported: arithmetic types, enums, "
                   "std::string, vector, deque, list, array, map, unordered_map, set, "
@@ -68,7 +68,7 @@ void wire_decode(WireReader& r, T& value) {
   if constexpr (wire_supported<T>) {
     WireCodec<std::remove_cv_t<T>>::decode(r, value);
   } else {
-    static_assert(always_false<T>,
+    static_assert(wire_always_false<T>,
                   "lanes: this type has no wire encoding (see wire_encode's message); the "
                   "type is named in the 'required from' lines above.");
   }
