@@ -136,7 +136,8 @@ void ProcessSupervisor::dispatch_locked() {
         job->drop();  // cancelled before it started
     }
     if (!first) break;
-    std::vector<ProcessJob*> jobs{first};
+    std::vector<ProcessJob*>& jobs = frame_jobs_;  // reused: no allocation per task
+    jobs.assign(1, first);
     const std::size_t units = units_for(*first);
     std::size_t bytes = first->args.size();
     while (jobs.size() < units && !queue_.empty() && queue_.front()->group == first->group &&
@@ -152,11 +153,11 @@ void ProcessSupervisor::dispatch_locked() {
     }
     ProcessWorker* w = idle_.back();
     idle_.pop_back();
-    send_frame_locked(*w, std::move(jobs), false);
+    send_frame_locked(*w, jobs, false);
   }
 }
 
-void ProcessSupervisor::send_frame_locked(ProcessWorker& w, std::vector<ProcessJob*> jobs,
+void ProcessSupervisor::send_frame_locked(ProcessWorker& w, const std::vector<ProcessJob*>& jobs,
                                    bool initializer) {
   w.frame_id = next_frame_id_++;
   w.prefix.clear();
@@ -192,7 +193,7 @@ void ProcessSupervisor::send_frame_locked(ProcessWorker& w, std::vector<ProcessJ
   }
   w.segment = 0;
   w.segment_offset = 0;
-  w.inflight = std::move(jobs);
+  w.inflight.assign(jobs.begin(), jobs.end());
   if (initializer) {
     w.state = ProcessWorker::State::initializing;
   } else {

@@ -90,7 +90,8 @@ class ProcessSupervisor final : public ProcessPoolCore {
   void spawn_locked();
   void dispatch_locked();
   std::size_t units_for(const ProcessJob& first) const noexcept;
-  void send_frame_locked(ProcessWorker& w, std::vector<ProcessJob*> jobs, bool initializer);
+  void send_frame_locked(ProcessWorker& w, const std::vector<ProcessJob*>& jobs,
+                         bool initializer);
   void flush_locked(ProcessWorker& w) noexcept;
   void read_locked(ProcessWorker& w);
   void take_answer_locked(ProcessWorker& w, const FrameHeader& h, std::string_view payload);
@@ -126,6 +127,7 @@ class ProcessSupervisor final : public ProcessPoolCore {
   std::string broken_;  // why the pool is broken; empty while it is not
   ProcessClock::time_point sleep_until_ = ProcessClock::time_point::max();
 
+  std::vector<ProcessJob*> frame_jobs_;  // dispatch_locked's scratch list
   std::vector<ProcessCompletion> completions_;
   std::vector<ProcessJob*> done_jobs_;
   std::vector<std::unique_ptr<ProcessWorker>> graveyard_;  // freed after completions ran
