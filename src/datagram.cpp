@@ -15,6 +15,7 @@ namespace lanes {
 namespace detail {
 namespace {
 constexpr std::size_t kMaxDatagram = 65536;
+static_assert(sizeof(sockaddr_storage) == 128, "SendToAwaiter::to_ holds a sockaddr_storage");
 }
 
 bool RecvFromAwaiter::attempt() noexcept {
@@ -79,7 +80,7 @@ SendToAwaiter::SendToAwaiter(std::shared_ptr<DatagramCore> core, std::string_vie
     throw ValueError("sendto: '" + to->host +
                      "' is not a numeric address (resolve names first, or connect the endpoint)");
   }
-  std::memcpy(&to_, &r.storage, r.length);
+  std::memcpy(to_, &r.storage, r.length);
   to_len_ = r.length;
 }
 
@@ -92,7 +93,7 @@ bool SendToAwaiter::attempt() noexcept {
   for (;;) {
     const ssize_t k =
         ::sendto(core_->io.fd(), data_.data(), data_.size(), MSG_NOSIGNAL,
-                 to_len_ ? reinterpret_cast<const sockaddr*>(&to_) : nullptr, to_len_);
+                 to_len_ ? reinterpret_cast<const sockaddr*>(to_) : nullptr, to_len_);
     if (k >= 0) return true;
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -1,5 +1,6 @@
 // UDP endpoints over loopback: round trip, connected endpoints, errors, cancellation.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <lanes/combinators.hpp>
 #include <lanes/datagram.hpp>

@@ -2,6 +2,7 @@
 // many connections, half-close, resets, cancellation, back-pressure, server life.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <lanes/combinators.hpp>

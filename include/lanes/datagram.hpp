@@ -11,8 +11,6 @@
 // datagram arrived keeps the datagram for the next receive.
 #pragma once
 
-#include <sys/socket.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -79,7 +77,9 @@ class SendToAwaiter : public IoAwaiter<SendToAwaiter> {
  private:
   std::shared_ptr<DatagramCore> core_;
   std::string_view data_;
-  sockaddr_storage to_{};
+  // A sockaddr_storage (128 bytes), kept opaque so that this public header does not
+  // pull the C socket API into every program.
+  alignas(8) unsigned char to_[128] = {};
   unsigned to_len_ = 0;
   int error_ = 0;
 };
