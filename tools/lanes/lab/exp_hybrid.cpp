@@ -90,9 +90,14 @@ ExperimentResult run_hybrid(Context& ctx) {
   result.chart = {"speedup", "speed-up against sequential (higher is better)", Format::ratio};
   const int P = sz.processes > 0 ? sz.processes : std::max(2, ctx.cores);
   const int T = std::max(1, sz.threads_per_process);
-  const std::vector<Shape> shapes = {
-      {1, 1, false}, {1, T, false}, {P, 1, false}, {P, T, false}, {1, T, true}, {P, T, true},
-  };
+  std::vector<Shape> shapes;
+  for (Shape s : {Shape{1, 1, false}, Shape{1, T, false}, Shape{P, 1, false}, Shape{P, T, false},
+                  Shape{1, T, true}, Shape{P, T, true}}) {
+    // With one thread per process some shapes coincide: run each once.
+    bool seen = false;
+    for (const auto& t : shapes) seen |= t.processes == s.processes && t.threads == s.threads && t.gil == s.gil;
+    if (!seen) shapes.push_back(s);
+  }
   ctx.progress.plan(static_cast<int>(shapes.size()) + 1);
   ctx.progress.step("calibrating");
   const int n = sz.fib_n > 0 ? sz.fib_n : calibrate_fib(sz.task_ms);

@@ -193,7 +193,7 @@ ExperimentResult run_scale(Context& ctx) {
     result.runs.push_back(coroutine_row(n));
   }
   ctx.progress.step("processes");
-  result.runs.push_back(process_row(s.quick ? 50 : 200));
+  result.runs.push_back(process_row(s.quick ? 20 : 200));
   result.notes.push_back("bytes each: for threads, the growth of this process's resident "
                          "memory plus the kernel's thread stacks while they wait; for "
                          "coroutines, the growth of the heap in use (frame, task state, "
