@@ -2,121 +2,29 @@
 // command-line parsing and bad use, `lanes lab --quick --json` holding every
 // experiment, `lanes advise` classifying a busy loop and a sleeping child, and the HTML
 // report rendered by headless Chromium with bars where each chart is.
-#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
-#include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "cli_test_support.hpp"
 #include "json.hpp"
-
-#ifndef LANES_CLI_PATH
-#error "LANES_CLI_PATH must name the lanes binary (set by tools/lanes/CMakeLists.txt)"
-#endif
-
-extern char** environ;
+#include "png_decode.hpp"
 
 namespace {
 
 using lanes_cli::Json;
-
-struct Ran {
-  int status = -1;  // exit code, or 128 + signal
-  std::string out;
-  std::string err;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// A private directory for one test's files, removed with its content afterwards.
-class TempDir {
- public:
-  TempDir() {
-    const char* tmp = std::getenv("TMPDIR");
-    path_ = std::string(tmp && *tmp ? tmp : "/tmp") + "/lanes-cli-test-XXXXXX";
-    if (!mkdtemp(path_.data())) std::abort();
-  }
-  ~TempDir() {
-    std::string cmd = "rm -rf '" + path_ + "'";
-    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", path_.c_str());
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-/// Runs argv (argv[0] looked up on PATH), stdout and stderr captured, and waits for it.
-Ran run(const std::vector<std::string>& argv) {
-  TempDir dir;
-  const std::string out = dir.file("out"), err = dir.file("err");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawnp(&pid, argv[0].c_str(), &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  Ran r;
-  if (rc != 0) {
-    r.err = std::string("cannot start: ") + std::strerror(rc);
-    return r;
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = read_file(out);
-  r.err = read_file(err);
-  return r;
-}
-
-Ran lanes(std::vector<std::string> args) {
-  args.insert(args.begin(), LANES_CLI_PATH);
-  return run(args);
-}
-
-int count_lines(const std::string& s) {
-  int n = 0;
-  for (char c : s) n += c == '\n';
-  if (!s.empty() && s.back() != '\n') ++n;
-  return n;
-}
-
-// Sizes for `lanes lab` in the tests: the real --quick in a plain build, smaller under
-// sanitizers (which slow everything down several times and cap thread counts).
-std::vector<std::string> lab_args() {
-#if defined(LANES_SANITIZED)
-  return {"lab",  "--quick",     "--no-python", "--tasks",     "2",     "--task-ms", "4",
-          "--waits", "4",        "--wait-ms",   "5",           "--increments", "20000",
-          "--waiters", "300",    "--threads-per-process", "1"};
-#else
-  return {"lab", "--quick"};
-#endif
-}
+using namespace lanes_cli_test;
 
 // ---------------------------------------------------------------------------------------
 // Parsing and bad use: one clear line on stderr, exit status 2.
@@ -395,86 +303,6 @@ TEST(LanesCliAdvise, WatchesARunningProcessByPid) {
 // ---------------------------------------------------------------------------------------
 // The HTML report, rendered by headless Chromium
 // ---------------------------------------------------------------------------------------
-
-/// A decoded 8-bit RGB or RGBA PNG (what Chromium writes), as RGBA.
-struct Image {
-  int width = 0, height = 0;
-  std::vector<std::uint8_t> rgba;
-  const std::uint8_t* at(int x, int y) const {
-    return &rgba[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) + static_cast<std::size_t>(x)) * 4];
-  }
-};
-
-std::uint32_t be32(const unsigned char* p) {
-  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | p[3];
-}
-
-/// Decodes a non-interlaced, 8-bit, RGB or RGBA PNG; returns false for anything else.
-bool decode_png(const std::string& file, Image& img) {
-  const auto* p = reinterpret_cast<const unsigned char*>(file.data());
-  if (file.size() < 8 || std::memcmp(p, "\x89PNG\r\n\x1a\n", 8) != 0) return false;
-  std::size_t pos = 8;
-  int depth = 0, color = 0, interlace = 0;
-  std::string idat;
-  while (pos + 8 <= file.size()) {
-    const std::uint32_t len = be32(p + pos);
-    const std::string type(file, pos + 4, 4);
-    if (pos + 12 + len > file.size()) return false;
-    const unsigned char* data = p + pos + 8;
-    if (type == "IHDR") {
-      img.width = static_cast<int>(be32(data));
-      img.height = static_cast<int>(be32(data + 4));
-      depth = data[8];
-      color = data[9];
-      interlace = data[12];
-    } else if (type == "IDAT") {
-      idat.append(reinterpret_cast<const char*>(data), len);
-    } else if (type == "IEND") {
-      break;
-    }
-    pos += 12 + len;
-  }
-  if (depth != 8 || (color != 2 && color != 6) || interlace != 0 || img.width <= 0) return false;
-  const int channels = color == 6 ? 4 : 3;
-  const std::size_t stride = static_cast<std::size_t>(img.width) * channels;
-  std::vector<std::uint8_t> raw((stride + 1) * static_cast<std::size_t>(img.height));
-  uLongf raw_len = raw.size();
-  if (uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef*>(idat.data()), idat.size()) != Z_OK ||
-      raw_len != raw.size())
-    return false;
-  std::vector<std::uint8_t> px(stride * static_cast<std::size_t>(img.height));
-  for (int y = 0; y < img.height; ++y) {
-    const std::uint8_t filter = raw[static_cast<std::size_t>(y) * (stride + 1)];
-    const std::uint8_t* src = &raw[static_cast<std::size_t>(y) * (stride + 1) + 1];
-    std::uint8_t* row = &px[static_cast<std::size_t>(y) * stride];
-    const std::uint8_t* up = y ? row - stride : nullptr;
-    for (std::size_t i = 0; i < stride; ++i) {
-      const int a = i >= static_cast<std::size_t>(channels) ? row[i - channels] : 0;
-      const int b = up ? up[i] : 0;
-      const int c = (up && i >= static_cast<std::size_t>(channels)) ? up[i - channels] : 0;
-      int pred = 0;
-      switch (filter) {
-        case 0: pred = 0; break;
-        case 1: pred = a; break;
-        case 2: pred = b; break;
-        case 3: pred = (a + b) / 2; break;
-        case 4: {
-          const int pa = std::abs(b - c), pb = std::abs(a - c), pc = std::abs(a + b - 2 * c);
-          pred = (pa <= pb && pa <= pc) ? a : (pb <= pc ? b : c);
-          break;
-        }
-        default: return false;
-      }
-      row[i] = static_cast<std::uint8_t>(src[i] + pred);
-    }
-  }
-  img.rgba.resize(static_cast<std::size_t>(img.width) * static_cast<std::size_t>(img.height) * 4);
-  for (std::size_t i = 0, n = static_cast<std::size_t>(img.width) * static_cast<std::size_t>(img.height); i < n; ++i) {
-    for (int ch = 0; ch < 3; ++ch) img.rgba[i * 4 + static_cast<std::size_t>(ch)] = px[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(ch)];
-    img.rgba[i * 4 + 3] = channels == 4 ? px[i * 4 + 3] : 255;
-  }
-  return true;
-}
 
 std::string find_chromium() {
   for (const char* name : {"chromium", "chromium-browser", "google-chrome", "chrome"}) {

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <exception>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
