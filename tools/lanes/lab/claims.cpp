@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "lab/report.hpp"
+
 namespace lanes_cli::lab {
 
 const char* verdict_name(Verdict v) {
@@ -240,8 +242,9 @@ const std::vector<ClaimDef>& claim_table() {
          } else {
            c.verdict = *bare > 0 ? Verdict::confirmed : Verdict::partly;
          }
-         c.figure = fmt::format("lost updates: {:.0f} unprotected, {:.0f} under a lock", *bare,
-                                *locked);
+         c.figure = fmt::format("lost updates: {} unprotected, {} under a lock",
+                                format_value(*bare, Format::count),
+                                format_value(*locked, Format::count));
          c.why = *bare > 0 ? "two threads read the same value and both write value+1: one "
                              "increment vanishes; the lock makes read-modify-write indivisible"
                            : "no update was lost this time, but nothing prevented it: races are "
@@ -258,9 +261,9 @@ const std::vector<ClaimDef>& claim_table() {
                                                                       : Verdict::partly;
          c.figure = fmt::format("lost updates: {} under the emulated GIL; {} by event-loop "
                                 "tasks ({} with lanes::Lock)",
-                                gil ? fmt::format("{:.0f}", *gil) : "n/a",
-                                tasks ? fmt::format("{:.0f}", *tasks) : "n/a",
-                                tasks_locked ? fmt::format("{:.0f}", *tasks_locked) : "n/a");
+                                gil ? format_value(*gil, Format::count) : "n/a",
+                                tasks ? format_value(*tasks, Format::count) : "n/a",
+                                tasks_locked ? format_value(*tasks_locked, Format::count) : "n/a");
          c.why = "a switch can fall between the read and the write; one thread with await in "
                  "between races the same way";
        }},

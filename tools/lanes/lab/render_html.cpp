@@ -66,7 +66,7 @@ tr.skipped td { color: #a0aec0; }
 .verdict { font-weight: bold; white-space: nowrap; }
 .ok { color: #276749; } .bad { color: #c53030; } .partly { color: #b7791f; }
 .answered { color: #2b6cb0; } .none { color: #a0aec0; }
-.claims td { text-align: left; vertical-align: top; }
+.claims td, .claims th { text-align: left; vertical-align: top; }
 )CSS";
 
 constexpr const char* kLayoutScript = R"JS(
