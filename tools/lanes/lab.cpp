@@ -54,6 +54,7 @@ struct LabOptions {
   int fib = 0;
   double task_ms = 0;
   int tasks = 0;
+  int repeat = 0;
   int waits = 0;
   int wait_ms = 0;
   int threads = 0;
@@ -70,6 +71,7 @@ lab::Sizes make_sizes(const LabOptions& o) {
     s.quick = true;
     s.task_ms = 20;
     s.cpu_tasks = 4;
+    s.repeat = 1;
     s.io_waits = 10;
     s.wait_ms = 20;
     s.increments = 1'000'000;
@@ -84,6 +86,7 @@ lab::Sizes make_sizes(const LabOptions& o) {
   if (given("--fib")) s.fib_n = o.fib;
   if (given("--task-ms")) s.task_ms = o.task_ms;
   if (given("--tasks")) s.cpu_tasks = o.tasks;
+  if (given("--repeat")) s.repeat = o.repeat;
   if (given("--waits")) s.io_waits = o.waits;
   if (given("--wait-ms")) s.wait_ms = o.wait_ms;
   if (given("--threads")) s.lock_threads = o.threads;
@@ -203,11 +206,14 @@ Subcommand add_lab_command(CLI::App& parent) {
                    ->check(CLI::Range(10, 45)));
   so.push_back(app->add_option("--task-ms", opts->task_ms,
                                "cpu/hybrid: calibrate fib so one task takes this long (default "
-                               "100, quick 20)")
+                               "60, quick 20)")
                    ->check(CLI::Range(1.0, 10000.0)));
   so.push_back(app->add_option("--tasks", opts->tasks, "cpu/hybrid: number of fib tasks K "
                                                        "(default 8, quick 4)")
                    ->check(CLI::Range(1, 1024)));
+  so.push_back(app->add_option("--repeat", opts->repeat,
+                               "cpu/hybrid: runs of each way, the fastest kept (default 3, quick 1)")
+                   ->check(CLI::Range(1, 20)));
   so.push_back(app->add_option("--waits", opts->waits, "io: number of waits K (default 20, "
                                                        "quick 10)")
                    ->check(CLI::Range(1, 1000)));

@@ -19,8 +19,9 @@ class PythonSide;
 struct Sizes {
   bool quick = false;
   int fib_n = 0;               // 0: calibrated so that one task takes about task_ms
-  double task_ms = 100;        // calibration target for one fib task
+  double task_ms = 60;         // calibration target for one fib task
   int cpu_tasks = 8;           // K in fib(N) x K
+  int repeat = 3;              // cpu/hybrid: runs of each way; the fastest is kept
   int io_waits = 20;           // K waits ...
   int wait_ms = 50;            // ... of L ms each
   int lock_threads = 4;        // T threads incrementing one counter

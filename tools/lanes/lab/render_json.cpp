@@ -36,6 +36,7 @@ std::string render_json(const LabReport& report) {
   w.member("fib", s.fib_n);
   w.member("task_ms", s.task_ms);
   w.member("cpu_tasks", s.cpu_tasks);
+  w.member("repeat", s.repeat);
   w.member("io_waits", s.io_waits);
   w.member("wait_ms", s.wait_ms);
   w.member("lock_threads", s.lock_threads);
