@@ -343,7 +343,12 @@ std::vector<ClaimResult> evaluate_claims(const std::vector<ExperimentResult>& re
     c.claim = def.claim;
     c.experiment = def.experiment;
     if (figures.experiment(def.experiment)) def.judge(figures, c);
-    if (machine_busy && def.needs_free_cores && c.verdict == Verdict::refuted)
+    const auto inflation = figures.value("cpu", "C++", "threads", "cpu_inflation");
+    if (def.needs_free_cores && c.verdict == Verdict::refuted && inflation && *inflation > 1.3)
+      c.why = fmt::format("run in parallel, the same work took {:.1f}x the CPU time here (see the "
+                          "cpu note): the cores slow each other down; without that: ",
+                          *inflation) + c.why;
+    else if (machine_busy && def.needs_free_cores && c.verdict == Verdict::refuted)
       c.why = "other programs kept the cores busy during this run (see the note at the top), "
               "which squeezes parallel speed-ups; on an idle machine: " + c.why;
     if (c.verdict == Verdict::not_measured && c.figure.empty())
