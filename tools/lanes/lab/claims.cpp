@@ -151,8 +151,11 @@ const std::vector<ClaimDef>& claim_table() {
          if (!ct && !pyt) return;
          c.verdict = Verdict::answered;
          auto verdict = [](double threads, double processes) {
-           return fmt::format("threads {:.2f} s, processes {:.2f} s: {} faster", threads, processes,
-                              threads <= processes ? "threads" : "processes");
+           const double ratio = threads / processes;
+           return fmt::format("threads {:.2f} s, processes {:.2f} s: {}", threads, processes,
+                              ratio > 1.05   ? "processes faster"
+                              : ratio < 0.95 ? "threads faster"
+                                             : "about the same");
          };
          std::string parts;
          if (pyt && pyp) parts += "Python: " + verdict(*pyt, *pyp);
