@@ -87,7 +87,14 @@ bool is_ok_response(const std::string& response) {
 
 LoopbackHttpServer::LoopbackHttpServer() {
   auto port = lanes::create_future<std::uint16_t>();
-  thread_ = std::thread([port, stop = stop_] { lanes::run(serve(port, stop)); });
+  thread_ = std::thread([port, stop = stop_]() mutable {
+    try {
+      lanes::run(serve(port, stop));
+    } catch (...) {
+      // The loop itself failed: say so to the constructor rather than terminate.
+      if (!port.done()) port.set_exception(std::current_exception());
+    }
+  });
   try {
     port_ = port.result(std::chrono::seconds(30));
   } catch (...) {
