@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "lanes/codec.hpp"
-#include "lanes/detail/wire_frame.hpp"
+#include "lanes/detail/process/wire_frame.hpp"
 
 namespace lanes_fuzz {
 namespace {

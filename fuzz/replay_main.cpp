@@ -12,7 +12,7 @@
 
 #include "fuzz_wire.hpp"
 #include "lanes/codec.hpp"
-#include "lanes/detail/wire_frame.hpp"
+#include "lanes/detail/process/wire_frame.hpp"
 
 namespace {
 

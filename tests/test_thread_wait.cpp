@@ -1,4 +1,4 @@
-// The plain-thread forms of wait and as_completed (detail/thread_wait.hpp and the
+// The plain-thread forms of wait and as_completed (detail/threads/thread_wait.hpp and the
 // blocking members of WaitOp and AsCompletedStream): futures from a thread pool,
 // from a loop on another thread, and made by hand.
 #include <gtest/gtest.h>

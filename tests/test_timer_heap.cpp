@@ -2,7 +2,7 @@
 // order, whatever mix of pushes, removals and pops; checked against a reference.
 #include <gtest/gtest.h>
 
-#include <lanes/detail/timer_heap.hpp>
+#include <lanes/detail/core/timer_heap.hpp>
 
 #include <chrono>
 #include <cstdint>

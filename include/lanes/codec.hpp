@@ -25,8 +25,8 @@
 #include <string_view>
 #include <type_traits>
 
-#include "lanes/detail/wire_buffer.hpp"
-#include "lanes/detail/wire_types.hpp"
+#include "lanes/detail/process/wire_buffer.hpp"
+#include "lanes/detail/process/wire_types.hpp"
 #include "lanes/errors.hpp"
 
 namespace lanes {

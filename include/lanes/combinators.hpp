@@ -27,13 +27,13 @@
 #include <utility>
 #include <vector>
 
-#include "lanes/detail/as_completed.hpp"
-#include "lanes/detail/gather.hpp"
-#include "lanes/detail/multi_wait.hpp"
-#include "lanes/detail/outcome.hpp"
-#include "lanes/detail/shield.hpp"
-#include "lanes/detail/thread_wait.hpp"
-#include "lanes/detail/timeout_scope.hpp"
+#include "lanes/as_completed.hpp"
+#include "lanes/detail/core/gather.hpp"
+#include "lanes/detail/core/multi_wait.hpp"
+#include "lanes/outcome.hpp"
+#include "lanes/detail/core/shield.hpp"
+#include "lanes/detail/threads/thread_wait.hpp"
+#include "lanes/timeout.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
 #include "lanes/loop.hpp"

@@ -20,7 +20,7 @@
 #include <utility>
 
 #include "lanes/address.hpp"
-#include "lanes/detail/io_handle.hpp"
+#include "lanes/detail/io/io_handle.hpp"
 #include "lanes/task.hpp"
 
 namespace lanes {

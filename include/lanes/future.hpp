@@ -12,8 +12,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "lanes/detail/future_state.hpp"
-#include "lanes/detail/task_core.hpp"
+#include "lanes/detail/core/future_state.hpp"
+#include "lanes/detail/core/task_core.hpp"
 #include "lanes/errors.hpp"
 
 namespace lanes {

@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "lanes/detail/job_queue.hpp"
-#include "lanes/detail/reactor.hpp"
-#include "lanes/detail/task_state.hpp"
-#include "lanes/detail/timer_heap.hpp"
+#include "lanes/detail/core/ready_queue.hpp"
+#include "lanes/detail/io/reactor.hpp"
+#include "lanes/detail/core/task_state.hpp"
+#include "lanes/detail/core/timer_heap.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
 #include "lanes/task.hpp"
@@ -38,7 +38,7 @@ struct LoopExtension {
 class ThreadPoolExecutor;  // thread_pool.hpp
 namespace detail {
 /// The loop's default executor (to_thread, run_in_executor(nullptr, ...)): made on
-/// first use, shut down by close(), waiting for its jobs. In src/thread_pool.cpp.
+/// first use, shut down by close(), waiting for its jobs. In src/threads/thread_pool_core.cpp.
 ThreadPoolExecutor& default_executor(EventLoop& loop);
 }  // namespace detail
 
@@ -144,7 +144,7 @@ class EventLoop {
 
   /// Runs `callback` on this loop each time signal `sig` arrives (see signal.hpp).
   /// Throws ValueError for a signal that cannot be caught, RuntimeError if the loop
-  /// is closed or another loop handles `sig`. Defined in src/signal.cpp.
+  /// is closed or another loop handles `sig`. Defined in src/os/signal.cpp.
   void add_signal_handler(int sig, std::function<void()> callback);
   /// Removes the handler for `sig`, restoring the previous disposition; false if
   /// there was none. Never throws.
@@ -165,8 +165,8 @@ class EventLoop {
   std::size_t live_tasks() const noexcept { return live_count_; }
 
   // ---- Internals used by lanes' own awaitables; not part of the API. ----
-  void schedule(detail::Job job) { ready_.push(job); }
-  void post(detail::Job job);
+  void schedule(detail::ReadyJob job) { ready_.push(job); }
+  void post(detail::ReadyJob job);
   void add_timer(detail::TimerNode& node) { timers_.push(&node); }
   void remove_timer(detail::TimerNode& node) noexcept { timers_.remove(&node); }
   detail::Reactor& reactor() noexcept { return *reactor_; }
@@ -189,7 +189,7 @@ class EventLoop {
 
  private:
   struct Remote {
-    detail::Job job{nullptr, nullptr};
+    detail::ReadyJob job{nullptr, nullptr};
     std::function<void()> fn;
   };
   void run_once();
@@ -197,7 +197,7 @@ class EventLoop {
   void check_open() const;
   static void wake_thunk(detail::IoWatcher* self, std::uint32_t events) noexcept;
 
-  detail::JobQueue ready_;
+  detail::ReadyQueue ready_;
   detail::TimerHeap timers_;
   std::unique_ptr<detail::Reactor> reactor_;
   int wake_fd_ = -1;
@@ -238,7 +238,7 @@ Future<T> create_task(Task<T> task) {
 namespace detail {
 /// What lanes::run installs for its lifetime: the first SIGINT cancels `main`
 /// (Python 3.11), if SIGINT had its default disposition and no handler. In
-/// src/signal.cpp.
+/// src/os/signal.cpp.
 class SigintCancel {
  public:
   SigintCancel(EventLoop& loop, FutureStateBase& main) noexcept;

@@ -50,9 +50,9 @@
 #include <vector>
 
 #include "lanes/codec.hpp"
-#include "lanes/detail/process_core.hpp"
-#include "lanes/detail/process_job.hpp"
-#include "lanes/detail/process_registry.hpp"
+#include "lanes/detail/process/process_core.hpp"
+#include "lanes/detail/process/process_job.hpp"
+#include "lanes/detail/process/process_registry.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
 #include "lanes/map_results.hpp"

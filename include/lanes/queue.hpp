@@ -25,7 +25,7 @@
 #include <utility>
 #include <vector>
 
-#include "lanes/detail/queue_core.hpp"
+#include "lanes/detail/sync/queue_core.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/task.hpp"
 

@@ -25,7 +25,7 @@
 #include <string_view>
 
 #include "lanes/address.hpp"
-#include "lanes/detail/stream_core.hpp"
+#include "lanes/detail/net/stream_core.hpp"
 #include "lanes/task.hpp"
 
 namespace lanes {

@@ -16,7 +16,7 @@
 //   }
 #pragma once
 
-#include "lanes/detail/sync_barrier.hpp"
-#include "lanes/detail/sync_event.hpp"
-#include "lanes/detail/sync_lock.hpp"
-#include "lanes/detail/sync_semaphore.hpp"
+#include "lanes/sync/barrier.hpp"
+#include "lanes/sync/event.hpp"
+#include "lanes/sync/lock.hpp"
+#include "lanes/sync/semaphore.hpp"

@@ -11,7 +11,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "lanes/detail/frame_allocator.hpp"
+#include "lanes/detail/core/frame_allocator.hpp"
 #include "lanes/errors.hpp"
 
 namespace lanes {

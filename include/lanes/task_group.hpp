@@ -30,8 +30,8 @@
 #include <utility>
 #include <vector>
 
-#include "lanes/detail/future_state.hpp"
-#include "lanes/detail/task_core.hpp"
+#include "lanes/detail/core/future_state.hpp"
+#include "lanes/detail/core/task_core.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
 #include "lanes/loop.hpp"

@@ -4,7 +4,7 @@
 // A pool of worker threads that run callables and hand back lanes::Future<R>: the
 // same Future a task gives, so a loop awaits it (co_await fut) and a plain thread
 // blocks on it (fut.result()). The workers steal work from each other (see
-// detail/pool_core.hpp); a worker that waits for a future in result() runs other
+// detail/threads/thread_pool_core.hpp); a worker that waits for a future in result() runs other
 // jobs meanwhile, so recursive fork-join (a job that submits and waits for its
 // children) never deadlocks, even with one worker.
 //
@@ -34,8 +34,8 @@
 #include <utility>
 #include <vector>
 
-#include "lanes/detail/pool_core.hpp"
-#include "lanes/detail/pool_job.hpp"
+#include "lanes/detail/threads/thread_pool_core.hpp"
+#include "lanes/detail/threads/thread_pool_job.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
 #include "lanes/map_results.hpp"
@@ -129,7 +129,7 @@ class ThreadPoolExecutor {
   Future<detail::pool_result_t<F, Args...>> submit(F&& f, Args&&... args) {
     using Call = detail::BoundCallFor<F, Args...>;
     using R = typename Call::Result;
-    auto* job = new detail::PoolFutureState<Call>(std::forward<F>(f), std::forward<Args>(args)...);
+    auto* job = new detail::ThreadPoolFutureState<Call>(std::forward<F>(f), std::forward<Args>(args)...);
     job->add_ref();  // the returned handle's; the queue keeps the first one
     Future<R> future(static_cast<detail::FutureState<R>*>(job));
     admit(job, static_cast<detail::FutureStateBase*>(job));
@@ -190,31 +190,31 @@ class ThreadPoolExecutor {
   std::size_t max_workers() const noexcept { return core_->worker_count(); }
 
  private:
-  static std::unique_ptr<detail::PoolCore> make_core(ThreadPoolOptions options) {
+  static std::unique_ptr<detail::ThreadPoolCore> make_core(ThreadPoolOptions options) {
     std::size_t n = options.max_workers.value_or(std::thread::hardware_concurrency());
     if (options.max_workers && n == 0)
       throw ValueError("ThreadPoolExecutor: max_workers must be greater than 0");
     if (n == 0) n = 1;  // hardware_concurrency() may not know
     if (options.thread_name_prefix.empty()) options.thread_name_prefix = "lanes-pool";
-    return std::make_unique<detail::PoolCore>(detail::PoolCore::Config{
+    return std::make_unique<detail::ThreadPoolCore>(detail::ThreadPoolCore::Config{
         n, std::move(options.initializer), std::move(options.thread_name_prefix)});
   }
 
-  void admit(detail::PoolJob* job, detail::FutureStateBase* state) {
-    detail::PoolCore::Admission verdict;
+  void admit(detail::ThreadPoolJob* job, detail::FutureStateBase* state) {
+    detail::ThreadPoolCore::Admission verdict;
     try {
       verdict = core_->submit(job);
     } catch (...) {
       state->release();  // the queue never took its reference
       throw;
     }
-    if (verdict == detail::PoolCore::Admission::accepted) return;
+    if (verdict == detail::ThreadPoolCore::Admission::accepted) return;
     state->release();
-    if (verdict == detail::PoolCore::Admission::broken) throw BrokenThreadPool(core_->broken_reason());
+    if (verdict == detail::ThreadPoolCore::Admission::broken) throw BrokenThreadPool(core_->broken_reason());
     throw RuntimeError("ThreadPoolExecutor::submit: cannot schedule new futures after shutdown");
   }
 
-  std::unique_ptr<detail::PoolCore> core_;
+  std::unique_ptr<detail::ThreadPoolCore> core_;
 };
 
 }  // namespace lanes

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <coroutine>
 
-#include "lanes/detail/task_core.hpp"
-#include "lanes/detail/timer_heap.hpp"
+#include "lanes/detail/core/task_core.hpp"
+#include "lanes/detail/core/timer_heap.hpp"
 #include "lanes/loop.hpp"
 
 namespace lanes {

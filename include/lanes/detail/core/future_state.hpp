@@ -1,0 +1,187 @@
+// lanes/detail/core/future_state.hpp — the shared state behind lanes::Future<T>.
+//
+// One state serves every world: a loop task, a thread-pool job, a process-pool job
+// or a future completed by hand. It is reference counted, completed exactly once,
+// and safe to complete, cancel, observe and wait on from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "lanes/errors.hpp"
+
+namespace lanes::detail {
+
+/// A test-and-test-and-set lock for critical sections of a few instructions.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (;;) {
+      // Invariant: locked_ is true exactly while one thread is inside the section;
+      // acquire on success pairs with the release in unlock().
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      while (locked_.load(std::memory_order_relaxed)) pause();
+    }
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  static void pause() noexcept;
+  std::atomic<bool> locked_{false};
+};
+
+class FutureStateBase;
+
+/// Reports an error that no one retrieved before its future was destroyed: to the
+/// loop running on this thread, or to stderr when none runs.
+void report_unretrieved(const std::exception_ptr& error) noexcept;
+
+/// An intrusive node in a future's list of done callbacks. Awaiters embed one, so
+/// awaiting a future allocates nothing.
+struct DoneCallback {
+  void (*invoke)(DoneCallback* self, FutureStateBase& state) noexcept = nullptr;
+  /// Frees a heap node still listed when its state is destroyed undone; null for
+  /// nodes that live elsewhere (an awaiter in a coroutine frame).
+  void (*discard)(DoneCallback* self) noexcept = nullptr;
+  DoneCallback* next = nullptr;
+};
+
+/// The states a future goes through: pending → (running →) finished | cancelled.
+enum class FutureStatus : std::uint32_t { pending = 0, running = 1, finished = 2, cancelled = 3 };
+
+class FutureStateBase {
+ public:
+  FutureStateBase() = default;
+  FutureStateBase(const FutureStateBase&) = delete;
+  FutureStateBase& operator=(const FutureStateBase&) = delete;
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    // Invariant: refs_ counts the Future handles plus the producer's own reference;
+    // acq_rel makes every write of every owner visible to the one that destroys.
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+  }
+
+  FutureStatus status() const noexcept {
+    return static_cast<FutureStatus>(word_.load(std::memory_order_acquire) & kStatusMask);
+  }
+  bool done() const noexcept { return status() >= FutureStatus::finished; }
+  bool cancelled() const noexcept { return status() == FutureStatus::cancelled; }
+
+  /// pending → running, for executors that start a job; false if it was cancelled.
+  bool set_running() noexcept;
+
+  /// Requests cancellation. A plain future that is pending is cancelled at once;
+  /// tasks and executor jobs override this with their own rules.
+  virtual bool cancel() noexcept;
+
+  /// Completes with an error; false if already done.
+  bool set_exception(std::exception_ptr error) noexcept;
+
+  /// Adds a callback run once when the state is done. Returns false, without
+  /// adding it, if the state is already done: the caller then acts at once.
+  bool add_callback(DoneCallback* cb) noexcept;
+  /// Removes a callback that has not run; false if it ran or is running.
+  bool remove_callback(DoneCallback* cb) noexcept;
+
+  /// Blocks the calling thread until done, or until the deadline; true if done.
+  bool wait_until(std::chrono::steady_clock::time_point deadline) const noexcept;
+  void wait() const noexcept;
+
+  /// The stored error (null if none) and marks it retrieved.
+  std::exception_ptr take_error() noexcept {
+    retrieved_.store(true, std::memory_order_relaxed);
+    return error_;
+  }
+  void mark_retrieved() noexcept { retrieved_.store(true, std::memory_order_relaxed); }
+  /// True if it finished with an error (not cancelled). Does not mark the error
+  /// retrieved: wait(FIRST_EXCEPTION) looks without taking. error_ is written
+  /// before the status is published, so reading it after done() is race-free.
+  bool has_error() const noexcept { return status() == FutureStatus::finished && error_; }
+
+ protected:
+  virtual ~FutureStateBase();
+  virtual void destroy() noexcept { delete this; }
+
+  /// Runs `store` under the lock if the state is not done yet, then publishes
+  /// `final_status` and runs the callbacks. False if it was already done.
+  template <class Store>
+  bool complete(FutureStatus final_status, Store&& store) noexcept {
+    lock_.lock();
+    if (done()) {
+      lock_.unlock();
+      return false;
+    }
+    store();
+    return publish(final_status);
+  }
+  /// Called with the lock held; releases it.
+  bool publish(FutureStatus final_status) noexcept;
+
+  std::exception_ptr error_;
+
+ private:
+  static constexpr std::uint32_t kStatusMask = 0x3;
+  static constexpr std::uint32_t kWaitersBit = 0x4;
+
+  // Invariant: the low two bits hold the FutureStatus, written only under lock_;
+  // kWaitersBit is set by a thread about to block so the completer knows to wake it.
+  mutable std::atomic<std::uint32_t> word_{0};
+  std::atomic<std::uint32_t> refs_{1};
+  // Invariant: set once a consumer has seen the error, so destruction does not
+  // report it as never retrieved.
+  std::atomic<bool> retrieved_{false};
+  SpinLock lock_;
+  DoneCallback* callbacks_ = nullptr;  // guarded by lock_; newest first
+};
+
+/// Tag type standing for "no value" in Future<void>.
+struct Unit {};
+
+template <class T>
+using StoredType = std::conditional_t<std::is_void_v<T>, Unit, T>;
+
+template <class T>
+class FutureState : public FutureStateBase {
+ public:
+  using Stored = StoredType<T>;
+
+  template <class... Args>
+  bool set_value(Args&&... args) noexcept(std::is_nothrow_constructible_v<Stored, Args...>) {
+    return complete(FutureStatus::finished, [&] { value_.emplace(std::forward<Args>(args)...); });
+  }
+
+  /// The value of a finished state; rethrows its error; throws CancelledError if
+  /// it was cancelled. Copies copyable values so that result() can be asked again;
+  /// moves a move-only value out (a second call then throws InvalidStateError).
+  Stored get() {
+    switch (status()) {
+      case FutureStatus::cancelled:
+        mark_retrieved();
+        throw CancelledError("the future was cancelled");
+      case FutureStatus::finished:
+        break;
+      default:
+        throw InvalidStateError("the future is not done yet: co_await it or call result()");
+    }
+    if (auto error = take_error()) std::rethrow_exception(error);
+    if constexpr (std::is_copy_constructible_v<Stored>) {
+      return *value_;
+    } else {
+      if (!value_) throw InvalidStateError("the move-only result of this future was already taken");
+      Stored out = std::move(*value_);
+      value_.reset();
+      return out;
+    }
+  }
+
+ protected:
+  std::optional<Stored> value_;
+};
+
+}  // namespace lanes::detail

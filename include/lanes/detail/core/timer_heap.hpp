@@ -1,0 +1,76 @@
+// lanes/detail/core/timer_heap.hpp — pending timers, ordered by deadline.
+//
+// A 4-ary min-heap of intrusive nodes, beside a FIFO run for the common case of
+// deadlines armed in increasing order (many tasks sleeping the same delay): those
+// are appended to a ring and fire from its front in O(1), with no sift through
+// nodes scattered over coroutine frames. Each node knows its slot (heap index, or
+// ring position with kInRun set), so cancelling a timer removes it at once instead
+// of leaving a tombstone. A sleeping task's node lives in its coroutine frame:
+// arming a timer allocates nothing. Why not a timing wheel: see docs/design.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace lanes::detail {
+
+struct TimerNode {
+  static constexpr std::size_t kNotQueued = static_cast<std::size_t>(-1);
+  std::chrono::steady_clock::time_point when{};
+  std::uint64_t sequence = 0;                 // ties fire in the order they were armed
+  std::size_t slot = kNotQueued;              // heap index, ring position | kInRun, or kNotQueued
+  void (*fire)(TimerNode* self) noexcept = nullptr;
+
+  bool queued() const noexcept { return slot != kNotQueued; }
+};
+
+class TimerHeap {
+ public:
+  static constexpr std::size_t kInRun = std::size_t{1} << (sizeof(std::size_t) * 8 - 2);
+
+  TimerHeap() = default;
+  TimerHeap(const TimerHeap&) = delete;
+  TimerHeap& operator=(const TimerHeap&) = delete;
+  ~TimerHeap() { delete[] run_; }
+
+  bool empty() const noexcept { return heap_.empty() && run_live_ == 0; }
+  std::size_t size() const noexcept { return heap_.size() + run_live_; }
+  /// The earliest node; the structure must not be empty.
+  TimerNode* top() noexcept;
+
+  /// Queues `node` (which must not be queued). Throws std::bad_alloc only.
+  void push(TimerNode* node);
+  /// Removes a queued node; does nothing if it is not queued.
+  void remove(TimerNode* node) noexcept;
+  /// Removes and returns the earliest node.
+  TimerNode* pop() noexcept;
+
+ private:
+  static bool earlier(const TimerNode* a, const TimerNode* b) noexcept {
+    return a->when < b->when || (a->when == b->when && a->sequence < b->sequence);
+  }
+  void place(std::size_t i, TimerNode* node) noexcept {
+    heap_[i] = node;
+    node->slot = i;
+  }
+  void sift_up(std::size_t i) noexcept;
+  void sift_down(std::size_t i) noexcept;
+
+  TimerNode* run_front() noexcept;  // skips removed entries; null if the run is empty
+  void grow_run();
+
+  std::vector<TimerNode*> heap_;
+  // The run: a ring indexed by absolute positions [run_head_, run_tail_), sorted by
+  // (when, sequence); removed entries are null until the head passes them.
+  TimerNode** run_ = nullptr;
+  std::size_t run_mask_ = 0;  // capacity - 1 (capacity a power of two), 0 before use
+  std::size_t run_head_ = 0;
+  std::size_t run_tail_ = 0;
+  std::size_t run_live_ = 0;
+  std::chrono::steady_clock::time_point run_last_when_{};  // of the last entry appended
+  std::uint64_t next_sequence_ = 0;
+};
+
+}  // namespace lanes::detail

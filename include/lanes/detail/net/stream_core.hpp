@@ -1,0 +1,155 @@
+// lanes/detail/net/stream_core.hpp — the transport behind a StreamReader/StreamWriter
+// pair: one descriptor (a connected socket or a pipe), the reader's buffer and the
+// writer's buffer.
+//
+// Reading pulls: bytes are read from the descriptor only when a reader asks for
+// more than its buffer holds, so unread data waits in the kernel (and the peer is
+// slowed by TCP itself). Writing pushes: write() sends at once when the buffer is
+// empty, and keeps only what the kernel did not take; the reactor flushes the rest
+// as room appears, and drain() bounds it with high/low water marks.
+//
+// A core without a descriptor is a standalone StreamReader fed by feed_data().
+// Loop-thread only.
+#pragma once
+
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "lanes/address.hpp"
+#include "lanes/detail/io/io_handle.hpp"
+#include "lanes/detail/sync/wait_list.hpp"
+
+namespace lanes::detail {
+
+class StreamCore;
+
+/// Told when a server's connection closes (the server's count of live connections).
+class ConnectionTracker {
+ public:
+  virtual void connection_closed(StreamCore& core) noexcept = 0;
+  virtual void connection_opened(StreamCore& core) noexcept = 0;
+
+ protected:
+  ~ConnectionTracker() = default;
+};
+
+class StreamCore : public std::enable_shared_from_this<StreamCore> {
+ public:
+  enum class Kind { fed, socket, pipe };
+  static constexpr std::size_t kDefaultLimit = 64 * 1024;
+  static constexpr std::size_t kDefaultHighWater = 64 * 1024;
+
+  explicit StreamCore(std::size_t limit = kDefaultLimit);
+  StreamCore(const StreamCore&) = delete;
+  StreamCore& operator=(const StreamCore&) = delete;
+  ~StreamCore();
+
+  /// Adopts `fd` (non-blocking, close-on-exec). Closes it and throws OSError or
+  /// RuntimeError on failure.
+  void attach(EventLoop& loop, int fd, Kind kind);
+
+  // ---- reading -----------------------------------------------------------------
+  std::size_t buffered() const noexcept { return rbuf_.size() - rhead_; }
+  const char* rdata() const noexcept { return rbuf_.data() + rhead_; }
+  std::string_view rview() const noexcept { return {rdata(), buffered()}; }
+  /// Drops the first `n` buffered bytes.
+  void consume(std::size_t n) noexcept;
+  /// Takes the first `n` buffered bytes out as a string.
+  std::string take(std::size_t n);
+  /// Puts bytes back in front of the buffer (a read cancelled after it completed).
+  void unread(const char* data, std::size_t n);
+  /// Reads once into the buffer. True when done: bytes arrived, the end came, or
+  /// an error was stored; false when the read would block.
+  bool fill_once() noexcept;
+  /// Reads into `dst`, from the buffer first. True when done (`n` = bytes, 0 at the
+  /// end or on error); false when it would block.
+  bool read_into_once(char* dst, std::size_t size, std::size_t& n) noexcept;
+  void feed_data(std::string_view data);
+  void feed_eof() noexcept;
+  void set_read_error(std::exception_ptr error) noexcept;
+  bool eof() const noexcept { return eof_; }
+  const std::exception_ptr& read_error() const noexcept { return read_error_; }
+  void rethrow_read_error() const {
+    if (read_error_) std::rethrow_exception(read_error_);
+  }
+  std::size_t limit() const noexcept { return limit_; }
+
+  // ---- writing -----------------------------------------------------------------
+  /// Sends or buffers `data`. Throws RuntimeError after close() or write_eof(), and
+  /// the stored error (ConnectionResetError, BrokenPipeError...) once the
+  /// connection is known broken.
+  void write(const char* data, std::size_t size);
+  void write_eof();
+  /// Flushes what is buffered, then closes (at once if nothing is buffered).
+  void close() noexcept;
+  /// Closes now, dropping the buffer; a TCP peer sees a reset.
+  void abort() noexcept;
+  bool is_closing() const noexcept { return closing_ || !io_.is_open(); }
+  bool closed() const noexcept { return closed_; }
+  std::size_t write_buffer_size() const noexcept { return wbuf_.size() - whead_; }
+  void set_write_buffer_limits(std::size_t high, std::size_t low);
+  std::size_t high_water() const noexcept { return high_; }
+  std::size_t low_water() const noexcept { return low_; }
+  const std::exception_ptr& write_error() const noexcept { return write_error_; }
+  /// True when drain() need not wait.
+  bool drained_enough() const noexcept {
+    return write_error_ || closed_ || write_buffer_size() <= high_;
+  }
+  LoopWaitList& drain_waiters() noexcept { return drain_waiters_; }
+  LoopWaitList& closed_waiters() noexcept { return closed_waiters_; }
+
+  // ---- identity ------------------------------------------------------------------
+  IoHandle& io() noexcept { return io_; }
+  Kind kind() const noexcept { return kind_; }
+  SocketAddress peername() const;
+  SocketAddress sockname() const;
+  void set_tracker(std::shared_ptr<ConnectionTracker> tracker) noexcept;
+
+  /// The StreamReader/StreamWriter handles alive; the last one gone closes the
+  /// stream (after flushing, keeping itself alive meanwhile).
+  void add_handle() noexcept { ++handles_; }
+  void drop_handle() noexcept;
+
+ private:
+  struct Flusher : IoWaiter {
+    StreamCore* core;
+  };
+  static void flush_thunk(IoWaiter* w) noexcept;
+  void flush() noexcept;
+  void park_flusher() noexcept;
+  void set_write_error(int err) noexcept;
+  void do_shutdown() noexcept;
+  void finish_close() noexcept;
+  void wake_reader() noexcept;
+
+  IoHandle io_;
+  Kind kind_ = Kind::fed;
+  std::size_t limit_;
+
+  std::string rbuf_;
+  std::size_t rhead_ = 0;
+  bool eof_ = false;
+  std::exception_ptr read_error_;
+
+  std::string wbuf_;
+  std::size_t whead_ = 0;
+  std::size_t high_ = kDefaultHighWater;
+  std::size_t low_ = kDefaultHighWater / 4;
+  bool eof_requested_ = false;
+  bool eof_sent_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  std::exception_ptr write_error_;
+  Flusher flusher_;
+  LoopWaitList drain_waiters_;
+  LoopWaitList closed_waiters_;
+
+  int handles_ = 0;
+  std::shared_ptr<StreamCore> linger_;  // itself, while flushing with no handle left
+  std::shared_ptr<ConnectionTracker> tracker_;
+};
+
+}  // namespace lanes::detail

@@ -1,0 +1,197 @@
+// lanes/detail/threads/thread_pool_job.hpp — a thread-pool job: the callable and its Future's state
+// in one allocation.
+//
+// The scheduler sees a ThreadPoolJob (run it, or drop it unrun); the user's Future sees a
+// FutureState<R>. The state's cancel() carries the thread pool's rules, which are
+// Python's plus cooperative stops:
+//   - a job that has not started is cancelled outright and never runs;
+//   - a running job whose callable takes a std::stop_token gets a stop request,
+//     and its future will end cancelled when the callable returns;
+//   - a running job without a stop_token cannot be stopped: cancel() is false.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include "lanes/detail/core/future_state.hpp"
+#include "lanes/detail/core/task_state.hpp"
+
+namespace lanes::detail {
+
+/// A job as the scheduler sees it. It holds one reference to its own future state
+/// (the queue's), dropped by run() or drop_unrun().
+class ThreadPoolJob {
+ public:
+  /// Runs the job, unless its future was cancelled while it waited, and then lets
+  /// go of the queue's reference (which may free the job).
+  virtual void run() noexcept = 0;
+  /// Ends the job without running it: cancelled if `error` is null, else failed
+  /// with `error`; then lets go of the queue's reference.
+  virtual void drop_unrun(std::exception_ptr error) noexcept = 0;
+
+  /// Link in the pool's injection stack (guarded by that stack's protocol).
+  ThreadPoolJob* next_injected = nullptr;
+
+ protected:
+  ThreadPoolJob() = default;
+  ~ThreadPoolJob() = default;
+};
+
+/// f(args...) with decay-copied arguments, invoked once as rvalues (std::thread's
+/// rule). If f can take a std::stop_token first (std::jthread's rule), it gets one.
+template <class F, class... Args>
+class BoundCall {
+ public:
+  static constexpr bool kTakesStopToken = std::is_invocable_v<F, std::stop_token, Args...>;
+  using RawResult = typename std::conditional_t<kTakesStopToken,
+                                       std::invoke_result<F, std::stop_token, Args...>,
+                                                std::invoke_result<F, Args...>>::type;
+  /// What the Future holds: references and cv-qualifiers are dropped (a copy).
+  using Result = std::remove_cvref_t<RawResult>;
+
+  template <class G, class... A>
+  explicit BoundCall(G&& fn, A&&... args)
+      : fn_(std::forward<G>(fn)), args_(std::forward<A>(args)...) {}
+
+  decltype(auto) operator()([[maybe_unused]] std::stop_token token) {
+    return std::apply(
+        [&](auto&... args) -> decltype(auto) {
+          if constexpr (kTakesStopToken) {
+            return std::invoke(std::move(fn_), std::move(token), std::move(args)...);
+          } else {
+            return std::invoke(std::move(fn_), std::move(args)...);
+          }
+        },
+        args_);
+  }
+
+ private:
+  F fn_;
+  std::tuple<Args...> args_;
+};
+
+template <class F, class... Args>
+using BoundCallFor = BoundCall<std::decay_t<F>, std::decay_t<Args>...>;
+
+/// The result type of submit(f, args...).
+template <class F, class... Args>
+using pool_result_t = typename BoundCallFor<F, Args...>::Result;
+
+/// The stop channel of a job whose callable takes a std::stop_token.
+struct JobStop {
+  static constexpr std::uint8_t kActive = 0;
+  static constexpr std::uint8_t kStopRequested = 1;
+  static constexpr std::uint8_t kCompleting = 2;
+  std::stop_source source;
+  // Invariant: meaningful once the job runs. kActive → kStopRequested (cancel won:
+  // the future ends cancelled) or kActive → kCompleting (the job's outcome won);
+  // exactly one CAS leaves kActive, so cancel()'s answer and the outcome agree.
+  std::atomic<std::uint8_t> phase{kActive};
+};
+struct NoJobStop {};
+
+template <class Call>
+class ThreadPoolFutureState final : public FutureState<typename Call::Result>, public ThreadPoolJob {
+  using R = typename Call::Result;
+  static constexpr bool kStoppable = Call::kTakesStopToken;
+
+ public:
+  template <class... A>
+  explicit ThreadPoolFutureState(A&&... a) {
+    call_.emplace(std::forward<A>(a)...);
+  }
+
+  /// See the header comment: outright before start, a stop request while running
+  /// (stop_token callables only), false once done.
+  bool cancel() noexcept override {
+    if (FutureStateBase::cancel()) return true;  // had not started: it never will
+    if constexpr (kStoppable) {
+      // Not pending any more: running, or done (a cancelled-before-start future
+      // never ran, so its phase is still kActive: done() must be asked first).
+      if (this->done()) return false;
+      std::uint8_t phase = JobStop::kActive;
+      if (!stop_.phase.compare_exchange_strong(phase, JobStop::kStopRequested,
+                                               std::memory_order_acq_rel)) {
+        return phase == JobStop::kStopRequested;  // asked before: still true
+      }
+      stop_.source.request_stop();
+      return true;
+    } else {
+      return false;
+    }
+  }
+
+  void run() noexcept override {
+    if (!this->set_running()) {  // cancelled while it waited in a queue
+      call_.reset();
+      this->release();
+      return;
+    }
+    std::stop_token token;
+    if constexpr (kStoppable) token = stop_.source.get_token();
+    // The callable (and what it captured) is destroyed before the outcome is
+    // published: whoever sees the future done may rely on that.
+    try {
+      if constexpr (std::is_void_v<R>) {
+        (*call_)(std::move(token));
+        call_.reset();
+        finish([this] { return this->set_value(); });
+      } else {
+        R value = (*call_)(std::move(token));
+        call_.reset();
+        finish([&] { return this->set_value(std::move(value)); });
+      }
+    } catch (...) {
+      call_.reset();
+      fail(std::current_exception());
+    }
+    this->release();
+  }
+
+  void drop_unrun(std::exception_ptr error) noexcept override {
+    call_.reset();
+    if (error) {
+      this->set_exception(std::move(error));
+    } else {
+      FutureStateBase::cancel();
+    }
+    this->release();
+  }
+
+ private:
+  template <class SetValue>
+  void finish(SetValue&& set_value) noexcept {
+    if constexpr (kStoppable) {
+      std::uint8_t phase = JobStop::kActive;
+      if (!stop_.phase.compare_exchange_strong(phase, JobStop::kCompleting,
+                                               std::memory_order_acq_rel)) {
+        // cancel() won: the value is discarded, as cancel() promised.
+        this->complete(FutureStatus::cancelled, [] {});
+        return;
+      }
+    }
+    set_value();
+  }
+
+  void fail(std::exception_ptr error) noexcept {
+    // A CancelledError escaping the callable ends the job cancelled, as it ends a
+    // task; any other error is kept, even after a stop request (never lost).
+    if (is_cancelled_error(error)) {
+      this->complete(FutureStatus::cancelled, [] {});
+    } else {
+      this->set_exception(std::move(error));
+    }
+  }
+
+  std::optional<Call> call_;
+  [[no_unique_address]] std::conditional_t<kStoppable, JobStop, NoJobStop> stop_;
+};
+
+}  // namespace lanes::detail

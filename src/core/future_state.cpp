@@ -1,0 +1,156 @@
+// The thread-safe core of every Future: completion, callbacks, blocking waits.
+#include "lanes/detail/core/future_state.hpp"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <thread>
+
+#include "lanes/loop.hpp"
+
+namespace lanes::detail {
+
+void SpinLock::pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+namespace {
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                const timespec* relative) noexcept {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
+            relative, nullptr, 0);
+}
+
+void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT32_MAX,
+            nullptr, nullptr, 0);
+}
+
+}  // namespace
+
+FutureStateBase::~FutureStateBase() {
+  // Callbacks of a future that never completed: heap nodes are freed unrun.
+  for (DoneCallback* cb = callbacks_; cb;) {
+    DoneCallback* next = cb->next;
+    if (cb->discard) cb->discard(cb);
+    cb = next;
+  }
+  if (error_ && !retrieved_.load(std::memory_order_relaxed) &&
+      status() == FutureStatus::finished) {
+    report_unretrieved(error_);
+  }
+}
+
+bool FutureStateBase::set_running() noexcept {
+  lock_.lock();
+  const bool ok = status() == FutureStatus::pending;
+  if (ok) {
+    // An RMW, not load-then-store: a waiter sets kWaitersBit without the lock, and
+    // a store could erase it, so that publish() would skip the futex wake-up and
+    // the waiter would sleep forever. pending is 0, so OR-ing in running is the
+    // transition.
+    static_assert(static_cast<std::uint32_t>(FutureStatus::pending) == 0);
+    word_.fetch_or(static_cast<std::uint32_t>(FutureStatus::running), std::memory_order_release);
+  }
+  lock_.unlock();
+  return ok;
+}
+
+bool FutureStateBase::cancel() noexcept {
+  lock_.lock();
+  if (status() != FutureStatus::pending) {
+    lock_.unlock();
+    return false;
+  }
+  return publish(FutureStatus::cancelled);
+}
+
+bool FutureStateBase::set_exception(std::exception_ptr error) noexcept {
+  return complete(FutureStatus::finished, [&] { error_ = std::move(error); });
+}
+
+bool FutureStateBase::publish(FutureStatus final_status) noexcept {
+  const std::uint32_t old = word_.exchange(static_cast<std::uint32_t>(final_status),
+                                           std::memory_order_acq_rel);
+  DoneCallback* list = callbacks_;
+  callbacks_ = nullptr;
+  lock_.unlock();
+  if (old & kWaitersBit) futex_wake_all(word_);
+  // The list is newest first; run callbacks in the order they were added.
+  DoneCallback* ordered = nullptr;
+  while (list) {
+    DoneCallback* next = list->next;
+    list->next = ordered;
+    ordered = list;
+    list = next;
+  }
+  // Keep the state alive while callbacks run: one may drop the last handle.
+  add_ref();
+  while (ordered) {
+    DoneCallback* next = ordered->next;
+    ordered->invoke(ordered, *this);
+    ordered = next;
+  }
+  release();
+  return true;
+}
+
+bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
+  lock_.lock();
+  if (done()) {
+    lock_.unlock();
+    return false;
+  }
+  cb->next = callbacks_;
+  callbacks_ = cb;
+  lock_.unlock();
+  return true;
+}
+
+bool FutureStateBase::remove_callback(DoneCallback* cb) noexcept {
+  lock_.lock();
+  for (DoneCallback** link = &callbacks_; *link; link = &(*link)->next) {
+    if (*link == cb) {
+      *link = cb->next;
+      lock_.unlock();
+      return true;
+    }
+  }
+  lock_.unlock();
+  return false;
+}
+
+void FutureStateBase::wait() const noexcept {
+  wait_until(std::chrono::steady_clock::time_point::max());
+}
+
+bool FutureStateBase::wait_until(std::chrono::steady_clock::time_point deadline) const noexcept {
+  for (;;) {
+    std::uint32_t word = word_.load(std::memory_order_acquire);
+    if ((word & kStatusMask) >= static_cast<std::uint32_t>(FutureStatus::finished)) return true;
+    if (!(word & kWaitersBit)) {
+      if (!word_.compare_exchange_weak(word, word | kWaitersBit, std::memory_order_acq_rel))
+        continue;
+      word |= kWaitersBit;
+    }
+    if (deadline == std::chrono::steady_clock::time_point::max()) {
+      futex_wait(word_, word, nullptr);
+    } else {
+      const auto left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::steady_clock::duration::zero()) return done();
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+      futex_wait(word_, word, &ts);
+    }
+  }
+}
+
+}  // namespace lanes::detail

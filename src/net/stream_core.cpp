@@ -1,0 +1,375 @@
+// The transport behind StreamReader / StreamWriter (detail/net/stream_core.hpp).
+#include "lanes/detail/net/stream_core.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "lanes/errors.hpp"
+#include "lanes/loop.hpp"
+
+namespace lanes::detail {
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+/// Where reads land before they are appended to a reader's buffer: one per thread,
+/// so that an idle connection holds no read buffer of its own.
+char* scratch() {
+  thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
+  return buffer.get();
+}
+
+}  // namespace
+
+StreamCore::StreamCore(std::size_t limit) : limit_(limit) {
+  if (limit == 0) throw ValueError("StreamReader: the limit must be positive");
+  flusher_.ready = &StreamCore::flush_thunk;
+  flusher_.core = this;
+  io_.owner = this;
+  io_.on_detach = [](IoHandle* h) noexcept {
+    // The loop closed: a stream still flushing with no handle left lets go of
+    // itself (and is destroyed, closing its descriptor).
+    auto keep = std::move(static_cast<StreamCore*>(h->owner)->linger_);
+  };
+}
+
+StreamCore::~StreamCore() {
+  if (io_.is_open()) {
+    io_.close();
+    if (tracker_) tracker_->connection_closed(*this);
+  }
+}
+
+void StreamCore::attach(EventLoop& loop, int fd, Kind kind) {
+  ignore_sigpipe();
+  io_.open(loop, fd);
+  kind_ = kind;
+}
+
+void StreamCore::set_tracker(std::shared_ptr<ConnectionTracker> tracker) noexcept {
+  tracker_ = std::move(tracker);
+  if (tracker_) tracker_->connection_opened(*this);
+}
+
+// ---- reading -------------------------------------------------------------------
+
+void StreamCore::consume(std::size_t n) noexcept {
+  rhead_ += n;
+  if (rhead_ >= rbuf_.size()) {
+    rbuf_.clear();
+    rhead_ = 0;
+  } else if (rhead_ > 4096 && rhead_ * 2 > rbuf_.size()) {
+    rbuf_.erase(0, rhead_);
+    rhead_ = 0;
+  }
+}
+
+std::string StreamCore::take(std::size_t n) {
+  std::string out(rdata(), n);
+  consume(n);
+  return out;
+}
+
+void StreamCore::unread(const char* data, std::size_t n) {
+  if (n == 0) return;
+  if (rhead_ >= n) {
+    rhead_ -= n;
+    std::memcpy(rbuf_.data() + rhead_, data, n);
+  } else {
+    rbuf_.erase(0, rhead_);
+    rbuf_.insert(0, data, n);
+    rhead_ = 0;
+  }
+}
+
+bool StreamCore::fill_once() noexcept {
+  if (read_error_ || eof_) return true;
+  if (!io_.is_open()) {
+    if (kind_ == Kind::fed) return false;  // waits for feed_data / feed_eof
+    eof_ = true;                            // closed on our side: nothing more comes
+    return true;
+  }
+  if (!io_.loop()) {
+    read_error_ = std::make_exception_ptr(
+        RuntimeError("this stream's event loop is closed: streams belong to the loop that made them"));
+    return true;
+  }
+  if (!io_.readable) return false;
+  char* buf = scratch();
+  for (;;) {
+    const ssize_t k = ::read(io_.fd(), buf, kReadChunk);
+    if (k > 0) {
+      // A short read emptied the socket: the next arrival is a new edge.
+      if (static_cast<std::size_t>(k) < kReadChunk && !io_.hangup) io_.readable = false;
+      try {
+        rbuf_.append(buf, static_cast<std::size_t>(k));
+      } catch (...) {
+        read_error_ = std::current_exception();
+      }
+      return true;
+    }
+    if (k == 0) {
+      eof_ = true;
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      io_.readable = false;
+      return false;
+    }
+    read_error_ = make_os_error(errno, "reading from a stream");
+    return true;
+  }
+}
+
+bool StreamCore::read_into_once(char* dst, std::size_t size, std::size_t& n) noexcept {
+  n = 0;
+  if (const std::size_t have = buffered(); have > 0) {
+    n = have < size ? have : size;
+    std::memcpy(dst, rdata(), n);
+    consume(n);
+    return true;
+  }
+  if (read_error_ || eof_ || size == 0) return true;
+  if (!io_.is_open() || !io_.loop() || !io_.readable) return fill_once();
+  for (;;) {
+    const ssize_t k = ::read(io_.fd(), dst, size);
+    if (k > 0) {
+      if (static_cast<std::size_t>(k) < size && !io_.hangup) io_.readable = false;
+      n = static_cast<std::size_t>(k);
+      return true;
+    }
+    if (k == 0) {
+      eof_ = true;
+      return true;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      io_.readable = false;
+      return false;
+    }
+    read_error_ = make_os_error(errno, "reading from a stream");
+    return true;
+  }
+}
+
+void StreamCore::wake_reader() noexcept {
+  if (IoWaiter* w = std::exchange(io_.read_waiter, nullptr)) w->ready(w);
+}
+
+void StreamCore::feed_data(std::string_view data) {
+  if (eof_) throw InvalidStateError("feed_data after feed_eof: the stream has ended");
+  if (data.empty()) return;
+  rbuf_.append(data.data(), data.size());
+  wake_reader();
+}
+
+void StreamCore::feed_eof() noexcept {
+  eof_ = true;
+  wake_reader();
+}
+
+void StreamCore::set_read_error(std::exception_ptr error) noexcept {
+  read_error_ = std::move(error);
+  wake_reader();
+}
+
+// ---- writing -------------------------------------------------------------------
+
+void StreamCore::set_write_error(int err) noexcept {
+  write_error_ = make_os_error(err, kind_ == Kind::pipe ? "writing to a pipe" : "writing to a socket");
+  wbuf_.clear();
+  whead_ = 0;
+  drain_waiters_.wake_all();
+}
+
+void StreamCore::write(const char* data, std::size_t size) {
+  if (write_error_) std::rethrow_exception(write_error_);
+  if (kind_ == Kind::fed) throw InvalidStateError("this stream has no descriptor to write to");
+  if (closing_ || !io_.is_open())
+    throw RuntimeError("write() on a closed StreamWriter: the stream was closed or aborted");
+  if (eof_requested_) throw RuntimeError("write() after write_eof(): the sending side is shut down");
+  if (!io_.loop())
+    throw RuntimeError("this stream's event loop is closed: streams belong to the loop that made them");
+  if (size == 0) return;
+  if (write_buffer_size() == 0 && io_.writable) {
+    for (;;) {
+      const ssize_t k = kind_ == Kind::socket
+                            ? ::send(io_.fd(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT)
+                            : ::write(io_.fd(), data, size);
+      if (k >= 0) {
+        const auto sent = static_cast<std::size_t>(k);
+        if (sent == size) return;  // the common case: nothing kept
+        data += sent;
+        size -= sent;
+        io_.writable = false;
+        break;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        io_.writable = false;
+        break;
+      }
+      set_write_error(errno);
+      std::rethrow_exception(write_error_);
+    }
+  }
+  wbuf_.append(data, size);
+  park_flusher();
+}
+
+void StreamCore::park_flusher() noexcept {
+  if (io_.write_waiter == nullptr) {
+    io_.write_waiter = &flusher_;
+    // Readiness came back meanwhile (no edge will be reported for it): flush now.
+    if (io_.writable) {
+      io_.write_waiter = nullptr;
+      flush();
+    }
+  }
+}
+
+void StreamCore::flush_thunk(IoWaiter* w) noexcept { static_cast<Flusher*>(w)->core->flush(); }
+
+void StreamCore::flush() noexcept {
+  if (!io_.is_open() || !io_.loop()) return;
+  while (write_buffer_size() > 0) {
+    const char* p = wbuf_.data() + whead_;
+    const std::size_t n = write_buffer_size();
+    const ssize_t k = kind_ == Kind::socket ? ::send(io_.fd(), p, n, MSG_NOSIGNAL | MSG_DONTWAIT)
+                                            : ::write(io_.fd(), p, n);
+    if (k >= 0) {
+      whead_ += static_cast<std::size_t>(k);
+      if (static_cast<std::size_t>(k) < n) io_.writable = false;
+      if (whead_ == wbuf_.size()) {
+        wbuf_.clear();
+        whead_ = 0;
+      } else if (whead_ > 65536 && whead_ * 2 > wbuf_.size()) {
+        wbuf_.erase(0, whead_);
+        whead_ = 0;
+      }
+      if (!io_.writable) break;
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      io_.writable = false;
+      break;
+    }
+    set_write_error(errno);
+    break;
+  }
+  if (write_buffer_size() <= low_) drain_waiters_.wake_all();
+  if (write_buffer_size() > 0 && !write_error_) {
+    io_.write_waiter = &flusher_;
+    return;
+  }
+  if (eof_requested_ && !eof_sent_ && !write_error_) do_shutdown();
+  if (closing_) finish_close();  // may destroy this: last
+}
+
+void StreamCore::do_shutdown() noexcept {
+  eof_sent_ = true;
+  if (kind_ == Kind::socket) {
+    ::shutdown(io_.fd(), SHUT_WR);
+  } else {
+    // A pipe has one direction: its end of file is its close.
+    closing_ = true;
+  }
+}
+
+void StreamCore::write_eof() {
+  if (kind_ == Kind::fed) throw InvalidStateError("this stream has no descriptor to write to");
+  if (closing_ || eof_requested_) return;
+  eof_requested_ = true;
+  if (write_buffer_size() == 0 && io_.is_open()) {
+    do_shutdown();
+    if (closing_) finish_close();
+  }
+}
+
+void StreamCore::set_write_buffer_limits(std::size_t high, std::size_t low) {
+  if (low > high)
+    throw ValueError("set_write_buffer_limits: low (" + std::to_string(low) +
+                     ") must not exceed high (" + std::to_string(high) + ")");
+  high_ = high;
+  low_ = low;
+  if (write_buffer_size() <= low_) drain_waiters_.wake_all();
+}
+
+void StreamCore::close() noexcept {
+  if (closing_ && !io_.is_open()) return;
+  closing_ = true;
+  if (kind_ == Kind::fed) {
+    closed_ = true;
+    return;
+  }
+  // Further reads find the end: Python feeds EOF to the reader when its transport
+  // closes.
+  if (write_buffer_size() == 0 || write_error_ || !io_.loop()) finish_close();
+}
+
+void StreamCore::abort() noexcept {
+  if (io_.is_open() && kind_ == Kind::socket) {
+    // Linger on, time zero: close() then sends a reset instead of a FIN.
+    struct linger lg {
+      1, 0
+    };
+    ::setsockopt(io_.fd(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  }
+  wbuf_.clear();
+  whead_ = 0;
+  closing_ = true;
+  finish_close();
+}
+
+void StreamCore::finish_close() noexcept {
+  const bool was_open = io_.is_open();
+  if (was_open) io_.close();  // a waiting reader finds the end of the stream
+  closed_ = true;
+  eof_ = eof_ || was_open;
+  drain_waiters_.wake_all();
+  closed_waiters_.wake_all();
+  if (was_open && tracker_) tracker_->connection_closed(*this);
+  auto self = std::move(linger_);  // may be the last reference: destroyed on return
+}
+
+void StreamCore::drop_handle() noexcept {
+  if (--handles_ > 0) return;
+  if (kind_ == Kind::fed || !io_.is_open()) return;
+  closing_ = true;
+  if (write_buffer_size() > 0 && !write_error_ && io_.loop()) {
+    // Python's transport.close(): what was written still goes out. Kept alive by
+    // itself until flushed (or until its loop closes).
+    try {
+      linger_ = shared_from_this();
+    } catch (...) {
+      finish_close();
+    }
+    return;
+  }
+  finish_close();
+}
+
+// ---- identity ------------------------------------------------------------------
+
+SocketAddress StreamCore::peername() const {
+  if (kind_ != Kind::socket || io_.fd() < 0) return {};
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getpeername(io_.fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+SocketAddress StreamCore::sockname() const {
+  if (kind_ != Kind::socket || io_.fd() < 0) return {};
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(io_.fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
+  return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+}
+
+}  // namespace lanes::detail

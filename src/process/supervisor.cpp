@@ -1,0 +1,370 @@
+// The process pool's supervisor: queue, dispatch, and the epoll loop that reads
+// answers, reaps workers and enforces timeouts. (Spawning, exits, crashes and timeouts: worker_lifecycle.cpp.)
+#include "supervisor.hpp"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "lanes/errors.hpp"
+#include "worker_spawn.hpp"
+
+namespace lanes::detail {
+
+std::shared_ptr<ProcessPoolCore> make_supervisor(ProcessPoolConfig config) {
+  return std::make_shared<ProcessSupervisor>(std::move(config));
+}
+
+namespace {
+// epoll tags: worker id * 2 (+1 for its pidfd); 0 is the eventfd.
+constexpr std::uint64_t kEventTag = 0;
+constexpr double kTargetFrameNs = 2e6;  // a merged map frame should take ~2 ms
+}  // namespace
+
+ProcessSupervisor::ProcessSupervisor(ProcessPoolConfig config) : config_(std::move(config)) {}
+
+ProcessSupervisor::~ProcessSupervisor() { shutdown(true, false); }
+
+void ProcessSupervisor::start_locked() {
+  if (started_) return;
+  epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_ < 0) throw std::system_error(errno, std::generic_category(), "ProcessPoolExecutor: epoll_create1");
+  event_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (event_ < 0) {
+    const int err = errno;
+    ::close(std::exchange(epoll_, -1));
+    throw std::system_error(err, std::generic_category(), "ProcessPoolExecutor: eventfd");
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kEventTag;
+  ::epoll_ctl(epoll_, EPOLL_CTL_ADD, event_, &ev);
+  thread_ = std::thread([this] { run(); });
+  started_ = true;
+}
+
+void ProcessSupervisor::wake_locked() noexcept {
+  if (wake_pending_ || event_ < 0) return;
+  wake_pending_ = true;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(event_, &one, sizeof one);
+}
+
+void ProcessSupervisor::submit(ProcessJob* const* jobs, std::size_t n) {
+  Lock lock(mutex_);
+  if (stopping_)
+    throw RuntimeError("ProcessPoolExecutor: cannot schedule new futures after shutdown");
+  if (!broken_.empty()) throw BrokenProcessPool(broken_);
+  start_locked();
+  queue_.insert(queue_.end(), jobs, jobs + n);
+  dispatch_locked();
+  // Work left and room for another worker: only the supervisor thread spawns (a
+  // worker's PR_SET_PDEATHSIG follows the thread that started it).
+  if (!queue_.empty() && live_ < config_.max_workers) wake_locked();
+}
+
+void ProcessSupervisor::notify_cancel() noexcept {
+  std::lock_guard lock(mutex_);
+  cancel_scan_ = true;
+  wake_locked();
+}
+
+std::vector<pid_t> ProcessSupervisor::worker_pids() const {
+  std::lock_guard lock(mutex_);
+  std::vector<pid_t> pids;
+  for (const auto& [id, w] : workers_)
+    if (w->state != ProcessWorker::State::dying) pids.push_back(w->pid);
+  return pids;
+}
+
+void ProcessSupervisor::shutdown(bool wait, bool cancel_futures) {
+  std::vector<ProcessJob*> cancelled;
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (cancel_futures) {
+      cancelled.assign(queue_.begin(), queue_.end());
+      queue_.clear();
+    }
+    wake_locked();
+  }
+  for (ProcessJob* job : cancelled) {
+    job->cancel_pending();
+    job->drop();
+  }
+  if (!wait) return;
+  std::lock_guard join(join_mutex_);
+  if (thread_.joinable()) {
+    if (thread_.get_id() == std::this_thread::get_id())
+      throw RuntimeError(
+          "ProcessPoolExecutor::shutdown(wait=true) called from a done callback on the pool's "
+          "own supervisor thread would wait for itself: use shutdown(false) there");
+    thread_.join();
+  }
+}
+
+// ---- dispatch ---------------------------------------------------------------------------
+
+std::size_t ProcessSupervisor::units_for(const ProcessJob& first) const noexcept {
+  if (!first.group || first.group->fixed_units > 0) return 1;
+  if (first.group->item_ns <= 0) return 1;  // nothing measured yet: one unit
+  const double unit_ns = first.group->item_ns * static_cast<double>(first.items);
+  auto want = static_cast<std::size_t>(kTargetFrameNs / std::max(unit_ns, 1.0));
+  // Keep the tail balanced: never take more than a share of what is left.
+  const std::size_t share = (queue_.size() + 1) / (2 * config_.max_workers);
+  return std::max<std::size_t>(1, std::min(want, share));
+}
+
+void ProcessSupervisor::dispatch_locked() {
+  while (!queue_.empty() && !idle_.empty()) {
+    ProcessJob* first = nullptr;
+    while (!queue_.empty() && !first) {
+      ProcessJob* job = queue_.front();
+      queue_.pop_front();
+      if (job->start())
+        first = job;
+      else
+        job->drop();  // cancelled before it started
+    }
+    if (!first) break;
+    std::vector<ProcessJob*>& jobs = frame_jobs_;  // reused: no allocation per task
+    jobs.assign(1, first);
+    const std::size_t units = units_for(*first);
+    std::size_t bytes = first->args.size();
+    while (jobs.size() < units && !queue_.empty() && queue_.front()->group == first->group &&
+           bytes + queue_.front()->args.size() < kMaxFramePayload / 2) {
+      ProcessJob* job = queue_.front();
+      queue_.pop_front();
+      if (!job->start()) {
+        job->drop();
+        continue;
+      }
+      bytes += job->args.size();
+      jobs.push_back(job);
+    }
+    ProcessWorker* w = idle_.back();
+    idle_.pop_back();
+    send_frame_locked(*w, jobs, false);
+  }
+}
+
+void ProcessSupervisor::send_frame_locked(ProcessWorker& w, const std::vector<ProcessJob*>& jobs,
+                                   bool initializer) {
+  w.frame_id = next_frame_id_++;
+  w.prefix.clear();
+  const std::size_t start = begin_frame(w.prefix, FrameKind::call, w.frame_id);
+  WireWriter out(w.prefix);
+  std::size_t args_bytes = 0;
+  if (initializer) {
+    write_call_prefix(out, CallMode::single, config_.initializer->name,
+                      config_.initializer->signature);
+    args_bytes = config_.initializer_args.size();
+  } else {
+    const ProcessJob& first = *jobs.front();
+    const bool batch = first.items > 0;
+    write_call_prefix(out, batch ? CallMode::batch : CallMode::single, first.fn->name,
+                      first.fn->signature);
+    std::uint32_t items = 0;
+    for (ProcessJob* j : jobs) {
+      items += j->items;
+      args_bytes += j->args.size();
+    }
+    if (batch) out.pod(items);
+  }
+  // The length covers the prefix and the argument bytes that follow it unchanged.
+  const auto length = static_cast<std::uint32_t>(w.prefix.size() - start - kFrameHeaderSize +
+                                                 args_bytes);
+  std::memcpy(w.prefix.data() + start + 4, &length, sizeof length);
+  w.segments.clear();
+  w.segments.push_back(w.prefix.view());
+  if (initializer) {
+    w.segments.push_back(config_.initializer_args);
+  } else {
+    for (ProcessJob* j : jobs) w.segments.push_back(j->args.view());
+  }
+  w.segment = 0;
+  w.segment_offset = 0;
+  w.inflight.assign(jobs.begin(), jobs.end());
+  if (initializer) {
+    w.state = ProcessWorker::State::initializing;
+  } else {
+    w.state = ProcessWorker::State::busy;
+    w.timeout = w.inflight.front()->items == 0 ? w.inflight.front()->timeout
+                                               : std::chrono::nanoseconds(0);
+    if (w.timeout.count() > 0) {
+      w.deadline = ProcessClock::now() + w.timeout;
+      if (w.deadline < sleep_until_) wake_locked();
+    }
+  }
+  flush_locked(w);
+}
+
+void ProcessSupervisor::flush_locked(ProcessWorker& w) noexcept {
+  while (w.socket >= 0 && w.segment < w.segments.size()) {
+    iovec iov[16];
+    int n = 0;
+    for (std::size_t s = w.segment; s < w.segments.size() && n < 16; ++s, ++n) {
+      const std::size_t skip = s == w.segment ? w.segment_offset : 0;
+      iov[n].iov_base = const_cast<char*>(w.segments[s].data() + skip);
+      iov[n].iov_len = w.segments[s].size() - skip;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(n);
+    const ssize_t sent = ::sendmsg(w.socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      // The worker is gone: its EOF and exit come through epoll and fail its jobs.
+      w.segment = w.segments.size();
+      break;
+    }
+    auto left = static_cast<std::size_t>(sent);
+    while (left > 0) {
+      const std::size_t rest = w.segments[w.segment].size() - w.segment_offset;
+      if (left >= rest) {
+        left -= rest;
+        ++w.segment;
+        w.segment_offset = 0;
+      } else {
+        w.segment_offset += left;
+        left = 0;
+      }
+    }
+    while (w.segment < w.segments.size() && w.segment_offset == w.segments[w.segment].size()) {
+      ++w.segment;
+      w.segment_offset = 0;
+    }
+  }
+  const bool want_out = w.socket >= 0 && w.segment < w.segments.size();
+  if (want_out != w.polling_out && w.socket >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0u);
+    ev.data.u64 = w.id * 2;
+    ::epoll_ctl(epoll_, EPOLL_CTL_MOD, w.socket, &ev);
+    w.polling_out = want_out;
+  }
+  if (!want_out) {
+    w.segments.clear();
+    if (w.prefix.capacity() > 4096) w.prefix.release_memory();
+  }
+}
+
+// ---- the supervisor thread ----------------------------------------------------------------
+
+void ProcessSupervisor::run() noexcept {
+  Lock lock(mutex_);
+  try {
+    loop(lock);
+  } catch (const std::exception& e) {
+    break_pool_locked(std::string("its supervisor thread failed: ") + e.what());
+  } catch (...) {
+    break_pool_locked("its supervisor thread failed");
+  }
+  // After a normal end no worker is left; after a failure, kill and reap the rest.
+  for (auto& [id, w] : workers_) {
+    try {
+      fail_inflight_locked(*w, std::make_exception_ptr(BrokenProcessPool(broken_)));
+    } catch (...) {
+    }
+    close_socket_locked(*w);
+    ::kill(w->pid, SIGKILL);
+    int status = 0;
+    ::waitpid(w->pid, &status, 0);
+    if (w->pidfd >= 0) ::close(w->pidfd);
+  }
+  workers_.clear();
+  idle_.clear();
+  std::vector<ProcessCompletion> work;
+  std::vector<ProcessJob*> jobs;
+  work.swap(completions_);
+  jobs.swap(done_jobs_);
+  ::close(std::exchange(epoll_, -1));
+  ::close(std::exchange(event_, -1));
+  finished_ = true;
+  lock.unlock();
+  complete(work, jobs);
+}
+
+int ProcessSupervisor::timeout_ms_locked(ProcessClock::time_point now) {
+  auto until = ProcessClock::time_point::max();
+  for (const auto& [id, w] : workers_) {
+    until = std::min(until, w->deadline);
+    until = std::min(until, w->exit_deadline);
+  }
+  sleep_until_ = until;
+  if (until == ProcessClock::time_point::max()) return -1;
+  if (until <= now) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
+  return static_cast<int>(std::min<long long>(ms, 60'000));
+}
+
+void ProcessSupervisor::loop(Lock& lock) {
+  epoll_event events[64];
+  std::vector<ProcessCompletion> work;
+  std::vector<ProcessJob*> jobs;
+  for (;;) {
+    if (broken_.empty()) spawn_locked();
+    dispatch_locked();
+    if (stopping_ && queue_.empty()) {
+      bool busy = false;
+      for (auto& [id, w] : workers_) {
+        if (w->state == ProcessWorker::State::busy || w->state == ProcessWorker::State::initializing)
+          busy = true;
+      }
+      if (!busy) {
+        for (auto& [id, w] : workers_) retire_locked(*w);  // EOF: each worker exits
+        if (workers_.empty()) return;
+      }
+    }
+    const int timeout = timeout_ms_locked(ProcessClock::now());
+    lock.unlock();
+    const int n = ::epoll_wait(epoll_, events, 64, timeout);
+    lock.lock();
+    if (n < 0 && errno != EINTR)
+      throw std::system_error(errno, std::generic_category(), "epoll_wait");
+    for (int i = 0; i < n; ++i) {
+      const std::uint64_t tag = events[i].data.u64;
+      if (tag == kEventTag) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] auto r = ::read(event_, &count, sizeof count);
+        wake_pending_ = false;
+        continue;
+      }
+      auto it = workers_.find(tag / 2);
+      if (it == workers_.end()) continue;  // freed earlier in this batch
+      ProcessWorker& w = *it->second;
+      if (tag % 2 == 1) {
+        on_exit_locked(w);
+      } else {
+        if (events[i].events & EPOLLOUT) flush_locked(w);
+        if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_locked(w);
+      }
+    }
+    check_deadlines_locked(ProcessClock::now());
+    if (!completions_.empty()) {
+      work.swap(completions_);
+      jobs.swap(done_jobs_);
+      // Later frames from the workers answered now are read on the next pass, after
+      // these views were used.
+      lock.unlock();
+      complete(work, jobs);
+      lock.lock();
+      work.clear();
+      jobs.clear();
+    }
+    for (auto& [id, w] : workers_) w->answered_this_pass = false;
+    graveyard_.clear();
+  }
+}
+
+}  // namespace lanes::detail

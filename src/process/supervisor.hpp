@@ -1,0 +1,142 @@
+// Internal to the process pool (src/process/ only): the supervisor's state.
+//
+// One mutex guards everything below. The supervisor thread (started on first submit)
+// waits in epoll on the worker sockets, their pidfds and an eventfd; it alone spawns,
+// reads, reaps and kills workers. A submitting thread may send a frame to an idle
+// worker itself (one thread hop fewer on the round trip). Futures are completed by
+// the supervisor thread with the mutex released, so a done callback may submit again.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "lanes/detail/process/process_core.hpp"
+#include "lanes/detail/process/wire_frame.hpp"
+
+namespace lanes::detail {
+
+using ProcessClock = std::chrono::steady_clock;
+
+struct ProcessWorker {
+  enum class State { initializing, idle, busy, dying };
+
+  std::uint64_t id = 0;
+  pid_t pid = -1;
+  int socket = -1;  // -1 once closed
+  int pidfd = -1;
+  State state = State::idle;
+
+  // The frame being sent: the prefix below, then the jobs' argument bytes.
+  ByteBuffer prefix;
+  std::vector<std::string_view> segments;
+  std::size_t segment = 0;
+  std::size_t segment_offset = 0;
+  bool polling_out = false;
+
+  std::vector<ProcessJob*> inflight;  // the jobs of the frame it runs
+  std::uint64_t frame_id = 0;
+  ProcessClock::time_point deadline = ProcessClock::time_point::max();
+  std::chrono::nanoseconds timeout{0};
+  std::size_t tasks_done = 0;
+
+  FrameReceiver in;
+  bool answered_this_pass = false;  // its frame views must live until completions ran
+  bool killed = false;              // SIGKILLed by the pool: its exit is no crash
+  ProcessClock::time_point exit_deadline = ProcessClock::time_point::max();
+};
+
+/// Work for the supervisor thread once the mutex is released.
+struct ProcessCompletion {
+  enum class Kind { value, batch, error_frame, failure };
+  Kind kind = Kind::failure;
+  std::size_t first = 0;  // the jobs: done_jobs[first, first + count)
+  std::size_t count = 0;
+  std::string_view payload;  // value / batch: after the timing; error_frame: the error
+  std::exception_ptr error;  // failure
+};
+
+class ProcessSupervisor final : public ProcessPoolCore {
+ public:
+  explicit ProcessSupervisor(ProcessPoolConfig config);
+  ~ProcessSupervisor() override;
+
+  void submit(ProcessJob* const* jobs, std::size_t n) override;
+  void shutdown(bool wait, bool cancel_futures) override;
+  void notify_cancel() noexcept override;
+  std::size_t max_workers() const noexcept override { return config_.max_workers; }
+  std::vector<pid_t> worker_pids() const override;
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+
+  void start_locked();
+  void run() noexcept;
+  void loop(Lock& lock);
+  void wake_locked() noexcept;
+
+  void spawn_locked();
+  void dispatch_locked();
+  std::size_t units_for(const ProcessJob& first) const noexcept;
+  void send_frame_locked(ProcessWorker& w, const std::vector<ProcessJob*>& jobs,
+                         bool initializer);
+  void flush_locked(ProcessWorker& w) noexcept;
+  void read_locked(ProcessWorker& w);
+  void take_answer_locked(ProcessWorker& w, const FrameHeader& h, std::string_view payload);
+  void on_exit_locked(ProcessWorker& w);
+  void close_socket_locked(ProcessWorker& w) noexcept;
+  void retire_locked(ProcessWorker& w) noexcept;
+  void kill_locked(ProcessWorker& w, std::exception_ptr error) noexcept;
+  void fail_inflight_locked(ProcessWorker& w, std::exception_ptr error);
+  void make_idle_locked(ProcessWorker& w);
+  void forget_locked(ProcessWorker& w);
+  void check_deadlines_locked(ProcessClock::time_point now);
+  void break_pool_locked(const std::string& reason);
+  int timeout_ms_locked(ProcessClock::time_point now);
+  void complete(const std::vector<ProcessCompletion>& work, const std::vector<ProcessJob*>& jobs) noexcept;
+
+  const ProcessPoolConfig config_;
+  mutable std::mutex mutex_;
+  std::deque<ProcessJob*> queue_;
+  std::unordered_map<std::uint64_t, std::unique_ptr<ProcessWorker>> workers_;
+  std::vector<ProcessWorker*> idle_;
+  std::size_t live_ = 0;      // workers not dying: they count toward max_workers
+  std::size_t starting_ = 0;  // workers running the initializer
+  std::uint64_t next_worker_id_ = 1;
+  std::uint64_t next_frame_id_ = 1;
+  int epoll_ = -1;
+  int event_ = -1;
+  std::thread thread_;
+  bool started_ = false;
+  bool stopping_ = false;  // shutdown() was called
+  bool finished_ = false;  // the supervisor thread has cleaned up
+  bool wake_pending_ = false;
+  bool cancel_scan_ = false;
+  std::string broken_;  // why the pool is broken; empty while it is not
+  ProcessClock::time_point sleep_until_ = ProcessClock::time_point::max();
+
+  std::vector<ProcessJob*> frame_jobs_;  // dispatch_locked's scratch list
+  std::vector<ProcessCompletion> completions_;
+  std::vector<ProcessJob*> done_jobs_;
+  std::vector<std::unique_ptr<ProcessWorker>> graveyard_;  // freed after completions ran
+
+  std::mutex join_mutex_;
+};
+
+/// The supervisor behind ProcessPoolCore::create. Throws std::system_error when its
+/// epoll or eventfd cannot be made.
+std::shared_ptr<ProcessPoolCore> make_supervisor(ProcessPoolConfig config);
+
+}  // namespace lanes::detail

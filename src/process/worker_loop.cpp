@@ -1,0 +1,192 @@
+// The loop a process-pool worker runs: read a call frame, run the registered
+// function, write the answer. Single-threaded and blocking; it ends on EOF (the pool
+// closed the socket, or died) and the start-up hook then _exit()s.
+#include "worker_loop.hpp"
+
+#include <cxxabi.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <exception>
+#include <memory>
+#include <string>
+#include <typeinfo>
+
+#include "lanes/detail/process/process_registry.hpp"
+#include "lanes/detail/process/wire_frame.hpp"
+#include "lanes/detail/process/wire_types.hpp"
+
+namespace lanes::detail {
+namespace {
+
+std::uint64_t now_ns() noexcept {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
+                                             std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+/// Type name and message of the exception being handled.
+std::pair<std::string, std::string> describe_current() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return {demangle(typeid(e).name()), e.what()};
+  } catch (...) {
+    const std::type_info* t = abi::__cxa_current_exception_type();
+    return {t ? demangle(t->name()) : std::string("unknown exception"),
+            "(an exception not derived from std::exception)"};
+  }
+}
+
+/// False if the pool is gone (EPIPE and the like): the worker then just ends.
+bool write_all(int fd, const char* p, std::size_t n) noexcept {
+  while (n > 0) {
+    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+void refuse(ByteBuffer& out, std::uint64_t id, ErrorKind kind, std::string_view type,
+            const std::string& message) {
+  out.clear();
+  const std::size_t start = begin_frame(out, FrameKind::error, id);
+  WireWriter w(out);
+  write_error(w, kind, type, message);
+  end_frame(out, start);
+}
+
+/// One call, single or batch, answered into `out`.
+void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
+  out.clear();
+  WireReader in(payload);
+  CallView call;
+  try {
+    call = parse_call(in);
+  } catch (const WireFormatError& e) {
+    refuse(out, h.task_id, ErrorKind::bad_arguments, "lanes::WireFormatError", e.what());
+    return;
+  }
+  const RemoteFunction* fn = find_remote(call.function);
+  if (!fn) {
+    refuse(out, h.task_id, ErrorKind::unregistered, "lanes::UnregisteredFunctionError",
+           "the worker program has no function registered as `" + std::string(call.function) +
+               "` (is the worker the same program as the caller?)");
+    return;
+  }
+  if (fn->signature != call.signature) {
+    refuse(out, h.task_id, ErrorKind::signature_mismatch, "lanes::UnregisteredFunctionError",
+           "the worker's `" + std::string(call.function) +
+               "` has another signature than the caller's (different builds of the program?)");
+    return;
+  }
+  const std::size_t start = begin_frame(out, FrameKind::result, h.task_id);
+  const std::size_t timing_at = out.size();
+  out.extend(sizeof(std::uint64_t));
+  WireWriter w(out);
+  const std::uint64_t t0 = now_ns();
+  if (call.mode == CallMode::single) {
+    bool args_ok = false;
+    try {
+      fn->invoke(in, w, args_ok, true);
+    } catch (...) {
+      auto [type, message] = describe_current();
+      refuse(out, h.task_id, args_ok ? ErrorKind::exception : ErrorKind::bad_arguments, type,
+             message);
+      return;
+    }
+  } else {
+    std::size_t n = 0;
+    try {
+      n = in.length(1, "batch");
+    } catch (const WireFormatError& e) {
+      refuse(out, h.task_id, ErrorKind::bad_arguments, "lanes::WireFormatError", e.what());
+      return;
+    }
+    w.pod(static_cast<std::uint32_t>(n));
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t mark = out.size();
+      w.pod(std::uint8_t{1});
+      bool args_ok = false;
+      try {
+        fn->invoke(in, w, args_ok, i + 1 == n);
+      } catch (...) {
+        if (!args_ok) {  // the rest of the batch cannot be found: refuse all of it
+          auto [type, message] = describe_current();
+          refuse(out, h.task_id, ErrorKind::bad_arguments, type, message);
+          return;
+        }
+        auto [type, message] = describe_current();
+        out.resize_within_capacity(mark);
+        w.pod(std::uint8_t{0});
+        w.length(type.size());
+        w.raw(type.data(), type.size());
+        w.length(message.size());
+        w.raw(message.data(), message.size());
+      }
+    }
+  }
+  const std::uint64_t spent = now_ns() - t0;
+  std::memcpy(out.data() + timing_at, &spent, sizeof spent);
+  try {
+    end_frame(out, start);
+  } catch (const WireFormatError& e) {
+    refuse(out, h.task_id, ErrorKind::exception, "lanes::WireFormatError", e.what());
+  }
+}
+
+}  // namespace
+
+int run_process_worker(int fd) {
+  FrameReceiver in;
+  ByteBuffer out;
+  for (;;) {
+    FrameHeader header;
+    std::string_view payload;
+    try {
+      while (!in.next(header, payload)) {
+        auto [room, size] = in.prepare();
+        const ssize_t r = ::read(fd, room, size);
+        if (r == 0) return 0;  // the pool closed the socket: done
+        if (r < 0) {
+          if (errno == EINTR) continue;
+          return 0;
+        }
+        in.commit(static_cast<std::size_t>(r));
+      }
+    } catch (const WireFormatError& e) {
+      std::fprintf(stderr, "lanes worker %d: %s\n", static_cast<int>(::getpid()), e.what());
+      return 3;
+    }
+    if (header.kind != FrameKind::call) {
+      std::fprintf(stderr, "lanes worker %d: the pool sent a frame of kind %d, not a call\n",
+                   static_cast<int>(::getpid()), static_cast<int>(header.kind));
+      return 3;
+    }
+    answer(header, payload, out);
+    // What the task printed goes out before its answer: the caller sees it first.
+    std::fflush(nullptr);
+    if (!write_all(fd, out.data(), out.size())) return 0;
+    in.shrink();
+    if (out.capacity() > (1u << 20)) out.release_memory();
+  }
+}
+
+}  // namespace lanes::detail
