@@ -20,3 +20,4 @@
 #include "lanes/thread_pool.hpp"
 #include "lanes/time.hpp"
 #include "lanes/to_thread.hpp"
+#include "lanes/version.hpp"

@@ -206,9 +206,9 @@ class MultiWaitAwaiter : CancelHook, TimerNode {
   /// leaves the futures alone (wait, as Python's asyncio.wait does).
   enum class OnCancel : std::uint8_t { forward, detach };
 
-  MultiWaitAwaiter(MultiWait* block, OnCancel on_cancel,
+  MultiWaitAwaiter(MultiWait* block, OnCancel mode,
                    Clock::time_point deadline = Clock::time_point::max()) noexcept
-      : block_(block), deadline_(deadline), mode_(on_cancel) {}
+      : block_(block), deadline_(deadline), mode_(mode) {}
   MultiWaitAwaiter(const MultiWaitAwaiter&) = delete;
   MultiWaitAwaiter& operator=(const MultiWaitAwaiter&) = delete;
   ~MultiWaitAwaiter() {
