@@ -1,14 +1,17 @@
 // lanes/errors.hpp — the exception types of lanes, named after Python's.
 //
 // Every error is a small type deriving from lanes::Error (itself a
-// std::runtime_error), so `catch (const lanes::Error&)` catches all of them and
-// `what()` always says what went wrong and what to do about it.
+// std::runtime_error), so `catch (const lanes::Error&)` catches all of them, except the
+// OSError family, which is a std::system_error; `what()` always says what went wrong
+// and what to do about it.
 #pragma once
 
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -171,16 +174,30 @@ class BrokenProcessPool : public BrokenExecutor {
   using BrokenExecutor::BrokenExecutor;
 };
 
-/// An operating system call failed (Python's OSError). code() is the errno value;
-/// the subclasses below name the common ones so that they can be caught by type.
-class OSError : public Error {
+/// The std::error_category of getaddrinfo's EAI_* codes (message: gai_strerror).
+const std::error_category& gai_category() noexcept;
+
+/// An operating system call failed (Python's OSError). It is a std::system_error, so
+/// code() is a std::error_code: the errno value in std::system_category(), comparable
+/// with std::errc (`e.code() == std::errc::address_in_use`); errno_value() is the bare
+/// number (Python's OSError.errno). The subclasses below name the common errors so that
+/// they can be caught by type. Unlike the other lanes errors it is not a lanes::Error
+/// (a type cannot be both without two std::exception bases): catch std::exception, or
+/// lanes::Error and lanes::OSError.
+class OSError : public std::system_error {
  public:
-  OSError(int code, const std::string& msg) : Error(msg), code_(code) {}
-  /// The errno value the system call gave.
-  int code() const noexcept { return code_; }
+  /// `code` is an errno value; `msg` is the whole message what() returns.
+  OSError(int code, const std::string& msg)
+      : OSError(std::error_code(code, std::system_category()), msg) {}
+  OSError(std::error_code code, const std::string& msg)
+      : std::system_error(code), message_(std::make_shared<const std::string>(msg)) {}
+  /// The message given, unchanged (std::system_error would append code().message()).
+  const char* what() const noexcept override { return message_->c_str(); }
+  /// The errno value the system call gave (for GAIError, the EAI_* value).
+  int errno_value() const noexcept { return code().value(); }
 
  private:
-  int code_;
+  std::shared_ptr<const std::string> message_;  // shared: copying must not throw
 };
 
 /// Base of the errors of a connection (Python's ConnectionError).
@@ -224,10 +241,13 @@ class ProcessLookupError : public OSError {
   using OSError::OSError;
 };
 /// A host name could not be resolved (Python's socket.gaierror); code() is the
-/// getaddrinfo error (EAI_*), not an errno.
+/// getaddrinfo error (EAI_*) in gai_category(), not an errno.
 class GAIError : public OSError {
  public:
-  using OSError::OSError;
+  GAIError(int eai_code, const std::string& msg)
+      : OSError(std::error_code(eai_code, gai_category()), msg) {}
+  /// For EAI_SYSTEM, whose cause is an errno value: std::error_code(errno, system_category()).
+  GAIError(std::error_code code, const std::string& msg) : OSError(code, msg) {}
 };
 
 /// The end of a stream came before the data asked for (Python's EOFError).

@@ -2,6 +2,7 @@
 #include "lanes/errors.hpp"
 
 #include <cxxabi.h>
+#include <netdb.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -44,6 +45,21 @@ std::string ExceptionGroup::describe(const std::string& message,
                      (errors.size() == 1 ? "" : "s") + ")";
   for (const auto& e : errors) text += "\n  - " + describe_exception(e);
   return text;
+}
+
+namespace {
+
+class GaiCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "getaddrinfo"; }
+  std::string message(int code) const override { return ::gai_strerror(code); }
+};
+
+}  // namespace
+
+const std::error_category& gai_category() noexcept {
+  static const GaiCategory category;
+  return category;
 }
 
 std::exception_ptr make_os_error(int code, const std::string& what) {
