@@ -5,7 +5,7 @@
 # so warnings in the detail/ headers they include count too.
 #   -DLANES_SOURCE_DIR=   the lanes source tree
 #   -DWORK_DIR=           scratch directory (wiped first)
-#   -DCOMPILERS=          ;-separated C++ compilers (e.g. g++;clang++-16)
+#   -DCOMPILERS=          |-separated C++ compilers (e.g. g++|clang++-16)
 cmake_minimum_required(VERSION 3.25)
 
 foreach(v LANES_SOURCE_DIR WORK_DIR COMPILERS)
@@ -14,6 +14,7 @@ foreach(v LANES_SOURCE_DIR WORK_DIR COMPILERS)
   endif()
 endforeach()
 
+string(REPLACE "|" ";" COMPILERS "${COMPILERS}")
 set(flags -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Wshadow -Wconversion
           -Wsign-conversion -Wold-style-cast -Werror)
 
