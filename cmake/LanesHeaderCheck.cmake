@@ -6,6 +6,10 @@
 #   -DLANES_SOURCE_DIR=   the lanes source tree
 #   -DWORK_DIR=           scratch directory (wiped first)
 #   -DCOMPILERS=          |-separated C++ compilers (e.g. g++|clang++-16)
+#   -DEXTRA_INCLUDES=     optional, |-separated: include directories of the optional
+#                         parts' dependencies (<mpi.h>...), given with -isystem
+#   -DSKIP=               optional, |-separated headers not checked (lanes/mpi.hpp when
+#                         lanes::mpi is not built)
 cmake_minimum_required(VERSION 3.25)
 
 foreach(v LANES_SOURCE_DIR WORK_DIR COMPILERS)
@@ -15,12 +19,21 @@ foreach(v LANES_SOURCE_DIR WORK_DIR COMPILERS)
 endforeach()
 
 string(REPLACE "|" ";" COMPILERS "${COMPILERS}")
+string(REPLACE "|" ";" EXTRA_INCLUDES "${EXTRA_INCLUDES}")
+string(REPLACE "|" ";" SKIP "${SKIP}")
+set(extra "")
+foreach(dir IN LISTS EXTRA_INCLUDES)
+  list(APPEND extra -isystem "${dir}")
+endforeach()
 set(flags -std=c++20 -fsyntax-only -Wall -Wextra -Wpedantic -Wshadow -Wconversion
           -Wsign-conversion -Wold-style-cast -Werror)
 
 file(GLOB headers RELATIVE "${LANES_SOURCE_DIR}/include"
      "${LANES_SOURCE_DIR}/include/lanes/*.hpp" "${LANES_SOURCE_DIR}/include/lanes/*/*.hpp")
 list(FILTER headers EXCLUDE REGEX "^lanes/detail/")
+if(SKIP)
+  list(REMOVE_ITEM headers ${SKIP})
+endif()
 list(LENGTH headers n)
 if(n EQUAL 0)
   message(FATAL_ERROR "public_headers_strict: no header under ${LANES_SOURCE_DIR}/include/lanes")
@@ -37,7 +50,7 @@ foreach(cxx IN LISTS COMPILERS)
     # Twice: the second include must be harmless (include guard / #pragma once).
     file(WRITE "${tu}" "#include <${h}>\n#include <${h}>\nint main() { return 0; }\n")
     execute_process(
-      COMMAND "${cxx}" ${flags} "-I${LANES_SOURCE_DIR}/include" "${tu}"
+      COMMAND "${cxx}" ${flags} "-I${LANES_SOURCE_DIR}/include" ${extra} "${tu}"
       RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
     if(NOT rc EQUAL 0)
       message("---- ${cxx}: ${h}\n${out}")
