@@ -15,6 +15,8 @@ REQUIRED=(
   # tests/test_lanes_cli.cpp renders `lanes lab --report` in headless Chromium and decodes
   # the PNG with zlib; DejaVu gives the page's text a font.
   chromium fonts-dejavu-core zlib1g-dev
+  # lanes::mpi (MPIPoolExecutor), its tests under mpirun, and mpi4py.futures in bench/.
+  libopenmpi-dev openmpi-bin python3-mpi4py
 )
 # Installed when the archive has them; skipped without error otherwise.
 OPTIONAL=(lld-16)

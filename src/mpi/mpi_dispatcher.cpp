@@ -1,0 +1,418 @@
+// The root's progress thread: queue -> frames on worker ranks -> answers -> futures.
+#include "mpi_dispatcher.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "lanes/errors.hpp"
+#include "mpi_backoff.hpp"
+
+namespace lanes::detail {
+namespace {
+constexpr double kTargetFrameNs = 2e6;         // a merged map frame should take ~2 ms
+constexpr std::size_t kEagerReceive = 1 << 16;  // larger answers: MPI_Imrecv, polled
+}  // namespace
+
+std::shared_ptr<ProcessPoolCore> make_mpi_core(MPIPoolConfig config) {
+  auto core = std::make_shared<MPIDispatcher>(std::move(config), nullptr);
+  core->start();
+  return core;
+}
+
+MPIDispatcher::MPIDispatcher(MPIPoolConfig config, std::function<void()> on_finished)
+    : config_(std::move(config)), on_finished_(std::move(on_finished)) {
+  for (int rank : config_.workers) workers_.push_back(MPIWorkerRank{rank, 0, false});
+}
+
+MPIDispatcher::~MPIDispatcher() { shutdown(true, false); }
+
+void MPIDispatcher::start() { thread_ = std::thread([this] { run(); }); }
+
+void MPIDispatcher::submit(ProcessJob* const* jobs, std::size_t n) {
+  Lock lock(mutex_);
+  if (stopping_) throw RuntimeError("MPIPoolExecutor: cannot schedule new futures after shutdown");
+  if (!broken_.empty()) throw BrokenExecutor(broken_);
+  queue_.insert(queue_.end(), jobs, jobs + n);
+  if (sleeping_) {
+    sleeping_ = false;
+    wake_.notify_one();
+  }
+}
+
+void MPIDispatcher::shutdown(bool wait, bool cancel_futures) {
+  std::vector<ProcessJob*> cancelled;
+  {
+    Lock lock(mutex_);
+    stopping_ = true;
+    if (cancel_futures) {
+      cancelled.assign(queue_.begin(), queue_.end());
+      queue_.clear();
+    }
+    sleeping_ = false;
+    wake_.notify_one();
+  }
+  for (ProcessJob* job : cancelled) {
+    job->cancel_pending();
+    job->drop();
+  }
+  if (!wait) return;
+  std::lock_guard join(join_mutex_);
+  if (thread_.joinable()) {
+    if (thread_.get_id() == std::this_thread::get_id())
+      throw RuntimeError(
+          "MPIPoolExecutor::shutdown(wait=true) called from a done callback on the pool's own "
+          "progress thread would wait for itself: use shutdown(false) there");
+    thread_.join();
+  }
+}
+
+// ---- the progress thread ----------------------------------------------------------------
+
+void MPIDispatcher::run() noexcept {
+  try {
+    loop();
+  } catch (const std::exception& e) {
+    break_pool(std::string("its progress thread failed: ") + e.what());
+    fail_all_frames(std::make_exception_ptr(BrokenExecutor(broken_)));
+  }
+  if (config_.owns_workers) stop_workers();
+  if (on_finished_) on_finished_();
+}
+
+void MPIDispatcher::loop() {
+  if (config_.initializer) {
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      auto frame = std::make_unique<MPIFrame>();
+      frame->worker = i;
+      send_frame(std::move(frame), true);
+    }
+  } else {
+    for (auto& w : workers_) w.ready = true;
+  }
+  Backoff backoff;
+  for (;;) {
+    bool active = poll_answers();
+    active |= dispatch();
+    if (timed_frames_ > 0) active |= check_deadlines();
+    if (active) {
+      backoff.reset();
+      continue;
+    }
+    Lock lock(mutex_);
+    const bool in_flight = !frames_.empty() || !receives_.empty();
+    if (stopping_ && !in_flight && queue_.empty()) return;
+    const std::uint64_t ns = backoff.next();
+    if (ns == 0) continue;  // spinning: a next call or answer is likely very close
+    sleeping_ = true;       // submit() and shutdown() clear it and notify
+    if (!in_flight && queue_.empty()) {
+      wake_.wait(lock, [&] { return !sleeping_; });  // idle: no CPU at all
+    } else {
+      wake_.wait_for(lock, std::chrono::nanoseconds(ns), [&] { return !sleeping_; });
+    }
+    sleeping_ = false;
+  }
+}
+
+bool MPIDispatcher::poll_answers() {
+  bool active = false;
+  for (;;) {
+    int flag = 0;
+    MPI_Message message;
+    MPI_Status status;
+    check_mpi(MPI_Improbe(MPI_ANY_SOURCE, kMPITagAnswer, config_.comm, &flag, &message, &status),
+              "MPI_Improbe");
+    if (!flag) break;
+    active = true;
+    int count = 0;
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    Receive r;
+    r.source = status.MPI_SOURCE;
+    r.bytes.extend(static_cast<std::size_t>(count));
+    if (static_cast<std::size_t>(count) <= kEagerReceive) {
+      check_mpi(MPI_Mrecv(r.bytes.data(), count, MPI_BYTE, &message, MPI_STATUS_IGNORE), "MPI_Mrecv");
+      take_answer(r.bytes, r.source);
+    } else {
+      check_mpi(MPI_Imrecv(r.bytes.data(), count, MPI_BYTE, &message, &r.request), "MPI_Imrecv");
+      receives_.push_back(std::move(r));
+    }
+  }
+  for (std::size_t i = 0; i < receives_.size();) {
+    int done = 0;
+    check_mpi(MPI_Test(&receives_[i].request, &done, MPI_STATUS_IGNORE), "MPI_Test");
+    if (!done) {
+      ++i;
+      continue;
+    }
+    active = true;
+    Receive r = std::move(receives_[i]);
+    receives_.erase(receives_.begin() + static_cast<std::ptrdiff_t>(i));
+    take_answer(r.bytes, r.source);
+  }
+  // Sends complete on their own once the worker received them; a large one (rendezvous)
+  // needs this side's progress, which the probes above give.
+  return active;
+}
+
+std::size_t MPIDispatcher::units_for(const ProcessJob& first, std::size_t queued) const noexcept {
+  if (!first.group || first.group->fixed_units > 0 || first.group->item_ns <= 0) return 1;
+  const double unit_ns = first.group->item_ns * static_cast<double>(first.items);
+  auto want = static_cast<std::size_t>(kTargetFrameNs / std::max(unit_ns, 1.0));
+  // Keep the tail balanced: never more than a share of what is left.
+  const std::size_t share = (queued + 1) / (2 * workers_.size() * config_.in_flight_per_worker);
+  return std::max<std::size_t>(1, std::min(want, share));
+}
+
+bool MPIDispatcher::dispatch() {
+  bool active = false;
+  for (;;) {
+    // The least loaded ready worker with room; a call with a timeout waits for an idle
+    // one so that its deadline, counted from the send, is counted from its start.
+    std::size_t best = workers_.size();
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      const auto& w = workers_[i];
+      if (!w.ready || w.in_flight >= config_.in_flight_per_worker) continue;
+      if (best == workers_.size() || w.in_flight < workers_[best].in_flight) best = i;
+    }
+    if (best == workers_.size()) return active;
+    auto frame = std::make_unique<MPIFrame>();
+    {
+      Lock lock(mutex_);
+      if (!broken_.empty()) return active;
+      ProcessJob* first = nullptr;
+      while (!queue_.empty() && !first) {
+        ProcessJob* job = queue_.front();
+        if (job->items == 0 && job->timeout.count() > 0 && workers_[best].in_flight > 0)
+          return active;  // wait for an idle rank
+        queue_.pop_front();
+        if (job->start())
+          first = job;
+        else
+          job->drop();  // cancelled before it started
+      }
+      if (!first) return active;
+      frame->jobs.push_back(first);
+      const std::size_t units = units_for(*first, queue_.size());
+      std::size_t bytes = first->args.size();
+      while (frame->jobs.size() < units && !queue_.empty() && queue_.front()->group == first->group &&
+             bytes + queue_.front()->args.size() < kMaxFramePayload / 2) {
+        ProcessJob* job = queue_.front();
+        queue_.pop_front();
+        if (!job->start()) {
+          job->drop();
+          continue;
+        }
+        bytes += job->args.size();
+        frame->jobs.push_back(job);
+      }
+    }
+    frame->worker = best;
+    send_frame(std::move(frame), false);
+    active = true;
+  }
+}
+
+void MPIDispatcher::send_frame(std::unique_ptr<MPIFrame> frame, bool initializer) {
+  MPIFrame& f = *frame;
+  f.id = next_frame_id_++;
+  const std::size_t start = begin_frame(f.prefix, FrameKind::call, f.id);
+  WireWriter out(f.prefix);
+  std::vector<std::string_view> segments;
+  std::size_t args_bytes = 0;
+  if (initializer) {
+    write_call_prefix(out, CallMode::single, config_.initializer->name, config_.initializer->signature);
+    segments.push_back(config_.initializer_args);
+  } else {
+    const ProcessJob& first = *f.jobs.front();
+    const bool batch = first.items > 0;
+    write_call_prefix(out, batch ? CallMode::batch : CallMode::single, first.fn->name,
+                      first.fn->signature);
+    std::uint32_t items = 0;
+    for (ProcessJob* j : f.jobs) {
+      items += j->items;
+      segments.push_back(j->args.view());
+    }
+    if (batch) out.pod(items);
+    if (first.items == 0 && first.timeout.count() > 0) {
+      f.deadline_ns = monotonic_ns() + static_cast<std::uint64_t>(first.timeout.count());
+      ++timed_frames_;
+    }
+  }
+  for (auto s : segments) args_bytes += s.size();
+  const std::size_t payload = f.prefix.size() - start - kFrameHeaderSize + args_bytes;
+  if (payload > kMaxFramePayload) {
+    auto error = std::make_exception_ptr(WireFormatError(
+        "a task's encoded arguments take " + std::to_string(payload) +
+        " bytes, more than the frame limit of " + std::to_string(kMaxFramePayload) +
+        ": pass a file name instead of the data"));
+    if (f.deadline_ns) --timed_frames_;
+    for (ProcessJob* j : f.jobs) {
+      j->fail(error);
+      j->drop();
+    }
+    return;
+  }
+  const auto length = static_cast<std::uint32_t>(payload);
+  std::memcpy(f.prefix.data() + start + 4, &length, sizeof length);
+  // One message, no copy of the arguments: an hindexed type over the prefix and every
+  // job's argument bytes, sent from MPI_BOTTOM.
+  std::vector<int> lengths;
+  std::vector<MPI_Aint> addresses;
+  auto add = [&](const char* p, std::size_t n) {
+    if (n == 0) return;
+    MPI_Aint a;
+    MPI_Get_address(p, &a);
+    addresses.push_back(a);
+    lengths.push_back(static_cast<int>(n));
+  };
+  add(f.prefix.data(), f.prefix.size());
+  for (auto s : segments) add(s.data(), s.size());
+  MPI_Datatype type;
+  check_mpi(MPI_Type_create_hindexed(static_cast<int>(lengths.size()), lengths.data(),
+                                     addresses.data(), MPI_BYTE, &type),
+            "MPI_Type_create_hindexed");
+  MPI_Type_commit(&type);
+  const int rank = workers_[f.worker].rank;
+  const int rc = MPI_Isend(MPI_BOTTOM, 1, type, rank, kMPITagCall, config_.comm, &f.send);
+  MPI_Type_free(&type);  // allowed while the send is pending: it completes normally
+  check_mpi(rc, "MPI_Isend");
+  ++workers_[f.worker].in_flight;
+  frames_.emplace(f.id, std::move(frame));
+}
+
+void MPIDispatcher::take_answer(const ByteBuffer& bytes, int source) {
+  if (bytes.size() < kFrameHeaderSize)
+    throw WireFormatError("rank " + std::to_string(source) + " sent an answer shorter than a frame header");
+  const FrameHeader h = parse_frame_header(bytes.data());
+  auto it = frames_.find(h.task_id);
+  if (h.kind == FrameKind::call || it == frames_.end() ||
+      workers_[it->second->worker].rank != source || h.length != bytes.size() - kFrameHeaderSize)
+    throw WireFormatError("rank " + std::to_string(source) + " sent an unexpected frame (kind " +
+                          std::to_string(static_cast<int>(h.kind)) + ", task " +
+                          std::to_string(h.task_id) + ")");
+  std::unique_ptr<MPIFrame> frame = std::move(it->second);
+  frames_.erase(it);
+  // The worker received the whole call, so its send is complete (or completes now).
+  check_mpi(MPI_Wait(&frame->send, MPI_STATUS_IGNORE), "MPI_Wait");
+  MPIWorkerRank& w = workers_[frame->worker];
+  --w.in_flight;
+  if (frame->deadline_ns && !frame->expired) --timed_frames_;
+  const std::string_view payload = bytes.view().substr(kFrameHeaderSize);
+  if (frame->jobs.empty()) {  // the initializer's answer
+    if (h.kind == FrameKind::result) {
+      w.ready = true;
+      return;
+    }
+    std::string why = "a malformed error frame";
+    try {
+      WireReader r(payload);
+      const ErrorView e = parse_error(r);
+      why = e.type_name + ": " + e.message;
+    } catch (const WireFormatError&) {
+    }
+    break_pool("the initializer `" + std::string(config_.initializer->name) + "` failed on rank " +
+               std::to_string(source) + ": " + why);
+    return;
+  }
+  complete_frame(*frame, h, payload);
+}
+
+void MPIDispatcher::complete_frame(MPIFrame& frame, const FrameHeader& h,
+                                   std::string_view payload) noexcept {
+  auto& jobs = frame.jobs;
+  std::size_t done = 0;
+  try {
+    if (frame.expired) {
+      done = jobs.size();  // failed with TimeoutError already; the late answer is dropped
+    } else if (h.kind == FrameKind::result) {
+      std::uint64_t spent = 0;
+      if (payload.size() < sizeof spent) throw WireFormatError("a result frame without its timing prefix");
+      std::memcpy(&spent, payload.data(), sizeof spent);
+      WireReader r(payload.substr(sizeof spent));
+      std::uint32_t items = 0;
+      for (ProcessJob* j : jobs) items += j->items;
+      if (items == 0) {
+        jobs[0]->deliver(r);
+        done = 1;
+      } else {
+        if (auto& group = jobs.front()->group) {
+          const double per_item = static_cast<double>(spent) / items;
+          group->item_ns = group->item_ns > 0 ? 0.5 * group->item_ns + 0.5 * per_item : per_item;
+        }
+        if (r.length(1, "batch result") != items)
+          r.fail("a batch answer with another number of results than inputs");
+        for (; done < jobs.size(); ++done) jobs[done]->deliver(r);
+        r.expect_end("batch result");
+      }
+    } else {
+      WireReader r(payload);
+      ErrorView e = parse_error(r);
+      std::exception_ptr error;
+      if (e.kind == ErrorKind::exception)
+        error = std::make_exception_ptr(
+            RemoteError(std::move(e.type_name), std::move(e.message), jobs[0]->fn->name));
+      else if (e.kind == ErrorKind::bad_arguments)
+        error = std::make_exception_ptr(WireFormatError(e.message));
+      else
+        error = std::make_exception_ptr(UnregisteredFunctionError(e.message));
+      for (; done < jobs.size(); ++done) jobs[done]->fail(error);
+    }
+  } catch (...) {
+    const std::exception_ptr error = std::current_exception();
+    for (; done < jobs.size(); ++done) jobs[done]->fail(error);
+  }
+  for (ProcessJob* j : jobs) j->drop();
+  jobs.clear();
+}
+
+bool MPIDispatcher::check_deadlines() {
+  const std::uint64_t now = monotonic_ns();
+  bool any = false;
+  for (auto& [id, frame] : frames_) {
+    if (!frame->deadline_ns || frame->expired || now < frame->deadline_ns) continue;
+    frame->expired = true;
+    --timed_frames_;
+    any = true;
+    const auto error = std::make_exception_ptr(TimeoutError(
+        "MPIPoolExecutor: `" + std::string(frame->jobs.front()->fn->name) +
+        "` ran past its timeout on rank " + std::to_string(workers_[frame->worker].rank) +
+        " (an MPI rank cannot be interrupted: it finishes the call, its result is dropped)"));
+    for (ProcessJob* j : frame->jobs) j->fail(error);
+  }
+  return any;
+}
+
+void MPIDispatcher::break_pool(const std::string& reason) {
+  std::vector<ProcessJob*> queued;
+  {
+    Lock lock(mutex_);
+    if (broken_.empty()) broken_ = "MPIPoolExecutor is broken: " + reason;
+    queued.assign(queue_.begin(), queue_.end());
+    queue_.clear();
+  }
+  const auto error = std::make_exception_ptr(BrokenExecutor(broken_));
+  for (ProcessJob* job : queued) {
+    job->fail(error);
+    job->drop();
+  }
+}
+
+void MPIDispatcher::fail_all_frames(std::exception_ptr error) noexcept {
+  for (auto& [id, frame] : frames_) {
+    for (ProcessJob* j : frame->jobs) {
+      j->fail(error);
+      j->drop();
+    }
+    frame->jobs.clear();
+  }
+}
+
+void MPIDispatcher::stop_workers() noexcept {
+  for (const auto& w : workers_) MPI_Send(nullptr, 0, MPI_BYTE, w.rank, kMPITagStop, config_.comm);
+  for (int r : config_.spare_ranks) MPI_Send(nullptr, 0, MPI_BYTE, r, kMPITagStop, config_.comm);
+  MPI_Comm comm = config_.comm;
+  MPI_Comm_free(&comm);
+}
+
+}  // namespace lanes::detail
