@@ -207,6 +207,7 @@ TEST(MPIPool, HundredThousandSmallTasks) {
     ++i;
   }
   EXPECT_EQ(i, n);
+  EXPECT_EQ(msum, static_cast<long long>(n) * (n + 1) / 2);
 }
 
 TEST(MPIPool, HundredMegabyteArgumentAndResult) {

@@ -7,6 +7,7 @@
 // wakes about 1,000 times a second for a probe of a few µs: well under 1% of a core.
 #pragma once
 
+#include <sched.h>
 #include <time.h>
 
 #include <algorithm>
@@ -47,7 +48,10 @@ class Backoff {
   /// Sleeps (or not) as next() says.
   void pause() noexcept {
     const std::uint64_t ns = next();
-    if (ns == 0) return;
+    if (ns == 0) {
+      ::sched_yield();  // spinning, but a thread woken on this core gets it at once
+      return;
+    }
     timespec ts{static_cast<time_t>(ns / 1'000'000'000u), static_cast<long>(ns % 1'000'000'000u)};
     ::nanosleep(&ts, nullptr);
   }

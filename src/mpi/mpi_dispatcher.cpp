@@ -1,6 +1,8 @@
 // The root's progress thread: queue -> frames on worker ranks -> answers -> futures.
 #include "mpi_dispatcher.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -104,7 +106,11 @@ void MPIDispatcher::loop() {
     const bool in_flight = !frames_.empty() || !receives_.empty();
     if (stopping_ && !in_flight && queue_.empty()) return;
     const std::uint64_t ns = backoff.next();
-    if (ns == 0) continue;  // spinning: a next call or answer is likely very close
+    if (ns == 0) {  // spinning: a next call or answer is likely very close
+      lock.unlock();
+      ::sched_yield();  // but a thread woken on this core (a waiting caller) runs first
+      continue;
+    }
     sleeping_ = true;       // submit() and shutdown() clear it and notify
     if (!in_flight && queue_.empty()) {
       wake_.wait(lock, [&] { return !sleeping_; });  // idle: no CPU at all
