@@ -15,6 +15,7 @@ namespace lanes::detail {
 namespace {
 constexpr double kTargetFrameNs = 2e6;         // a merged map frame should take ~2 ms
 constexpr std::size_t kEagerReceive = 1 << 16;  // larger answers: MPI_Imrecv, polled
+constexpr std::size_t kCopySmallFrame = 1 << 14;  // smaller calls: copied, sent contiguous
 }  // namespace
 
 std::shared_ptr<ProcessPoolCore> make_mpi_core(MPIPoolConfig config) {
@@ -261,8 +262,19 @@ void MPIDispatcher::send_frame(std::unique_ptr<MPIFrame> frame, bool initializer
   }
   const auto length = static_cast<std::uint32_t>(payload);
   std::memcpy(f.prefix.data() + start + 4, &length, sizeof length);
-  // One message, no copy of the arguments: an hindexed type over the prefix and every
-  // job's argument bytes, sent from MPI_BOTTOM.
+  const int rank = workers_[f.worker].rank;
+  if (payload + kFrameHeaderSize <= kCopySmallFrame) {
+    // Small: one contiguous buffer is cheaper than building a datatype.
+    for (auto seg : segments) f.prefix.append(seg.data(), seg.size());
+    check_mpi(MPI_Isend(f.prefix.data(), static_cast<int>(f.prefix.size()), MPI_BYTE, rank,
+                        kMPITagCall, config_.comm, &f.send),
+              "MPI_Isend");
+    ++workers_[f.worker].in_flight;
+    frames_.emplace(f.id, std::move(frame));
+    return;
+  }
+  // Large: one message and no copy of the arguments, through an hindexed type over the
+  // prefix and every job's argument bytes, sent from MPI_BOTTOM.
   std::vector<int> lengths;
   std::vector<MPI_Aint> addresses;
   auto add = [&](const char* p, std::size_t n) {
@@ -279,7 +291,6 @@ void MPIDispatcher::send_frame(std::unique_ptr<MPIFrame> frame, bool initializer
                                      addresses.data(), MPI_BYTE, &type),
             "MPI_Type_create_hindexed");
   MPI_Type_commit(&type);
-  const int rank = workers_[f.worker].rank;
   const int rc = MPI_Isend(MPI_BOTTOM, 1, type, rank, kMPITagCall, config_.comm, &f.send);
   MPI_Type_free(&type);  // allowed while the send is pending: it completes normally
   check_mpi(rc, "MPI_Isend");
