@@ -60,7 +60,7 @@ void run(Pool& pool, const char* peer, std::size_t workers, int reps) {
   // map by chunk size
   for (std::size_t chunk : {std::size_t{1}, std::size_t{10}, std::size_t{100}, std::size_t{1000},
                             std::size_t{0}}) {
-    const int n = chunk == 1 ? 50'000 : 200'000;
+    const int n = chunk == 1 ? 50'000 : chunk == 10 ? 500'000 : 4'000'000;
     std::vector<int> in(static_cast<std::size_t>(n));
     std::iota(in.begin(), in.end(), 0);
     double best = 0;
@@ -93,27 +93,34 @@ void run(Pool& pool, const char* peer, std::size_t workers, int reps) {
   }
   // idle CPU: the root process, and every worker (asked before and after)
   {
-    // Each worker's CPU time, asked of every worker (several calls each, kept per pid).
+    // Each worker's CPU time, asked of every worker (several calls each, kept per pid);
+    // the idle cost is the growth, summed over the workers seen both times.
     auto worker_cpu = [&] {
       std::map<long, double> seen;
       std::vector<lanes::Future<std::pair<long, double>>> fs;
-      for (std::size_t i = 0; i < workers * 8; ++i) fs.push_back(pool.submit(worker_cpu_seconds, 0));
+      for (std::size_t i = 0; i < workers * 16; ++i) fs.push_back(pool.submit(worker_cpu_seconds, 0));
       for (auto& f : fs) {
         auto [pid, cpu] = f.result();
         seen[pid] = std::max(seen[pid], cpu);
       }
-      double total = 0;
-      for (auto& [pid, cpu] : seen) total += cpu;
-      return total;
+      return seen;
     };
-    const double w0 = worker_cpu();
+    const auto w0 = worker_cpu();
     const double r0 = process_cpu_seconds(0);
     std::this_thread::sleep_for(std::chrono::seconds(2));
     const double r1 = process_cpu_seconds(0);
-    const double w1 = worker_cpu();
+    const auto w1 = worker_cpu();
+    double grown = 0;
+    std::size_t both = 0;
+    for (const auto& [pid, cpu] : w1) {
+      auto it = w0.find(pid);
+      if (it == w0.end()) continue;
+      grown += cpu - it->second;
+      ++both;
+    }
     std::printf("{\"peer\": \"%s\", \"ranks\": %zu, \"workload\": \"idle_cpu\", \"seconds\": 2, "
-                "\"root_cpu_s\": %.4f, \"workers_cpu_s\": %.4f}\n",
-                peer, ranks, r1 - r0, w1 - w0);
+                "\"root_cpu_s\": %.4f, \"workers_cpu_s\": %.4f, \"workers_seen\": %zu}\n",
+                peer, ranks, r1 - r0, grown, both);
   }
 }
 

@@ -113,7 +113,8 @@ def main():
         for peer in ("lanes-mpi", "lanes-processes", "mpi4py"):
             r = find(rows, peer=peer, ranks=n, workload="idle_cpu")
             cells.append("—" if r is None else
-                         f"root {r['root_cpu_s'] * 1000:.1f} ms, workers {r['workers_cpu_s'] * 1000:.1f} ms")
+                         f"root {r['root_cpu_s'] * 1000:.1f} ms, {r.get('workers_seen', '?')} workers "
+                         f"{r['workers_cpu_s'] * 1000:.1f} ms")
         p.append(f"| CPU used over 2 s idle | {' | '.join(cells)} |")
         p.append("")
     if goals:
