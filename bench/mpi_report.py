@@ -123,14 +123,20 @@ def main():
         for name, value, ok in goals:
             p.append(f"| {name} | {value} | {verdict(ok)} |")
         p.append("")
-    p.append("Notes. The ping-pong is two ranks blocked in MPI_Recv, each spinning on its own core; "
-             "the pool's round trip adds the caller's thread handing the call to rank 0's progress "
-             "thread and being woken with the result (two thread hand-offs), the frame encoding, "
-             "and ranks that yield their core while they poll (with more ranks than cores a "
-             "spinning rank would take the core from the one that has work). Idle, the pool "
-             "sleeps: rank 0's progress thread waits on a condition variable, the worker ranks "
-             "poll with sleeps growing to 1 ms. mpi4py's round trip is dominated by its own "
-             "back-off sleeps.\n")
+    p.append("Notes. The ping-pong is two ranks blocked in MPI_Recv, each spinning on its own "
+             "core, with nothing between the two sends. The pool's round trip adds two thread "
+             "hand-offs in rank 0 — the caller queues the call for the progress thread, then "
+             "sleeps in `Future::result()` on a futex until the progress thread completes the "
+             "future and wakes it — plus encoding, a registry lookup on the worker, and ranks "
+             "that yield their core while they poll (with more ranks than cores, a rank "
+             "spinning without yielding takes the core from the one that has work). The goal "
+             "of 2x the ping-pong needs the caller's own thread to do the MPI calls and to "
+             "spin briefly before sleeping in `result()`; neither is done yet. Pipelining "
+             "(2 calls in flight per rank) is what puts lanes' `map` and separate `submit()` "
+             "calls far ahead of mpi4py, which sends one call at a time per rank. Idle, rank "
+             "0's progress thread waits on a condition variable (no CPU); worker ranks poll "
+             "with sleeps growing to 1 ms, then 4 ms after 100 ms without work (the CPU row "
+             "above). mpi4py's round trip is dominated by its own back-off sleeps.\n")
     print("\n".join(p))
 
 
