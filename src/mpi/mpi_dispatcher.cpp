@@ -38,6 +38,7 @@ void MPIDispatcher::submit(ProcessJob* const* jobs, std::size_t n) {
   if (stopping_) throw RuntimeError("MPIPoolExecutor: cannot schedule new futures after shutdown");
   if (!broken_.empty()) throw BrokenExecutor(broken_);
   queue_.insert(queue_.end(), jobs, jobs + n);
+  queued_.store(true, std::memory_order_release);
   if (sleeping_) {
     sleeping_ = false;
     wake_.notify_one();
@@ -52,6 +53,7 @@ void MPIDispatcher::shutdown(bool wait, bool cancel_futures) {
     if (cancel_futures) {
       cancelled.assign(queue_.begin(), queue_.end());
       queue_.clear();
+      queued_.store(false, std::memory_order_relaxed);
     }
     sleeping_ = false;
     wake_.notify_one();
@@ -97,21 +99,20 @@ void MPIDispatcher::loop() {
   Backoff backoff;
   for (;;) {
     bool active = poll_answers();
-    active |= dispatch();
+    if (queued_.load(std::memory_order_acquire)) active |= dispatch();
     if (timed_frames_ > 0) active |= check_deadlines();
     if (active) {
       backoff.reset();
       continue;
     }
-    Lock lock(mutex_);
-    const bool in_flight = !frames_.empty() || !receives_.empty();
-    if (stopping_ && !in_flight && queue_.empty()) return;
     const std::uint64_t ns = backoff.next();
-    if (ns == 0) {  // spinning: a next call or answer is likely very close
-      lock.unlock();
+    if (ns == 0) {  // spinning, without the mutex: a next call or answer is likely close
       ::sched_yield();  // but a thread woken on this core (a waiting caller) runs first
       continue;
     }
+    Lock lock(mutex_);
+    const bool in_flight = !frames_.empty() || !receives_.empty();
+    if (stopping_ && !in_flight && queue_.empty()) return;
     sleeping_ = true;       // submit() and shutdown() clear it and notify
     if (!in_flight && queue_.empty()) {
       wake_.wait(lock, [&] { return !sleeping_; });  // idle: no CPU at all
@@ -198,7 +199,10 @@ bool MPIDispatcher::dispatch() {
         else
           job->drop();  // cancelled before it started
       }
-      if (!first) return active;
+      if (!first) {
+        queued_.store(false, std::memory_order_relaxed);
+        return active;
+      }
       frame->jobs.push_back(first);
       const std::size_t units = units_for(*first, queue_.size());
       std::size_t bytes = first->args.size();
@@ -213,6 +217,7 @@ bool MPIDispatcher::dispatch() {
         bytes += job->args.size();
         frame->jobs.push_back(job);
       }
+      queued_.store(!queue_.empty(), std::memory_order_relaxed);
     }
     frame->worker = best;
     send_frame(std::move(frame), false);
@@ -407,6 +412,7 @@ void MPIDispatcher::break_pool(const std::string& reason) {
     if (broken_.empty()) broken_ = "MPIPoolExecutor is broken: " + reason;
     queued.assign(queue_.begin(), queue_.end());
     queue_.clear();
+    queued_.store(false, std::memory_order_relaxed);
   }
   const auto error = std::make_exception_ptr(BrokenExecutor(broken_));
   for (ProcessJob* job : queued) {

@@ -9,6 +9,7 @@
 // with calls in flight it polls, backing off to 1 ms sleeps (mpi_backoff.hpp).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -90,6 +91,10 @@ class MPIDispatcher final : public ProcessPoolCore {
   bool stopping_ = false;
   bool sleeping_ = false;  // the progress thread waits on wake_: submit must notify
   std::string broken_;     // why the pool is broken; empty while it is not
+  // Invariant: true whenever queue_ is non-empty (written under mutex_), so the
+  // progress thread, while it spins, looks for work without taking the mutex that
+  // submitting threads need.
+  std::atomic<bool> queued_{false};
 
   // The progress thread's own (no lock).
   std::vector<MPIWorkerRank> workers_;
