@@ -46,8 +46,9 @@ namespace lanes {
 /// returns this process's rank, 0, in rank 0. In every other rank it serves calls for
 /// rank 0's MPIPoolExecutors until rank 0 exits, then finalises MPI and exits the
 /// process: it never returns there. Call it first in main. Idempotent. At rank 0's exit
-/// the worker ranks are told to stop and MPI is finalised. Throws RuntimeError if MPI
-/// fails to start or gives a lower thread level.
+/// the worker ranks are told to stop and MPI is finalised: the program must not call
+/// MPI_Finalize itself (a program that manages MPI uses MPICommExecutor). Throws
+/// RuntimeError if MPI fails to start or gives a lower thread level.
 int mpi_init(int& argc, char**& argv);
 int mpi_init(int* argc, char*** argv);
 int mpi_init();

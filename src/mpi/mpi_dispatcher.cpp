@@ -81,6 +81,9 @@ void MPIDispatcher::run() noexcept {
   } catch (const std::exception& e) {
     break_pool(std::string("its progress thread failed: ") + e.what());
     fail_all_frames(std::make_exception_ptr(BrokenExecutor(broken_)));
+  } catch (...) {
+    break_pool("its progress thread failed");
+    fail_all_frames(std::make_exception_ptr(BrokenExecutor(broken_)));
   }
   if (config_.owns_workers) stop_workers();
   if (on_finished_) on_finished_();

@@ -36,6 +36,15 @@ World& world() {
 
 void finish_world() noexcept {
   World& w = world();
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) {
+    // The program finalised MPI itself, against mpi_init's rule: no MPI call is allowed
+    // now, and the worker ranks cannot be told to stop.
+    std::fprintf(stderr, "lanes::mpi_init: MPI was finalised by the program; the worker ranks "
+                         "were not stopped (leave MPI_Finalize to lanes)\n");
+    return;
+  }
   std::shared_ptr<ProcessPoolCore> pool;
   {
     std::lock_guard lock(w.mutex);
@@ -49,9 +58,7 @@ void finish_world() noexcept {
   }
   for (int r = 1; r < w.size; ++r) MPI_Send(nullptr, 0, MPI_BYTE, r, kMPITagStop, w.comm);
   MPI_Comm_free(&w.comm);
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (w.we_initialized && !finalized) MPI_Finalize();
+  if (w.we_initialized) MPI_Finalize();
 }
 
 }  // namespace
@@ -103,16 +110,14 @@ std::shared_ptr<ProcessPoolCore> make_world_core(MPIPoolConfig config) {
       std::lock_guard lock(w.mutex);
       w.pool_running = false;
     });
+    core->start();
   } catch (...) {
     std::lock_guard lock(w.mutex);
-    w.pool_running = false;
+    w.pool_running = false;  // no progress thread: the ranks are free
     throw;
   }
-  {
-    std::lock_guard lock(w.mutex);
-    w.pool = core;
-  }
-  core->start();
+  std::lock_guard lock(w.mutex);
+  w.pool = core;
   return core;
 }
 
