@@ -226,6 +226,23 @@ TEST(MPIPool, HundredMegabyteArgumentAndResult) {
   EXPECT_TRUE(std::equal(big.begin(), big.end(), back.rbegin()));
 }
 
+TEST(MPIPool, MapOfMixedSizesKeepsEveryByte) {
+  // Frames of several map units, some of 64 KiB or more (sent where they lie), some small
+  // (gathered): the worker must reassemble them in order.
+  lanes::MPIPoolExecutor pool;
+  std::vector<std::string> in;
+  for (int i = 0; i < 3000; ++i)
+    in.push_back(std::string(i % 7 == 0 ? 70'000 + i : 1 + i % 13, static_cast<char>('a' + i % 26)));
+  for (std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{5}}) {
+    std::size_t i = 0;
+    for (const std::string& v : pool.map(reverse_bytes, in, kWait, chunk)) {
+      ASSERT_EQ(v, std::string(in[i].rbegin(), in[i].rend())) << "item " << i << ", chunksize " << chunk;
+      ++i;
+    }
+    EXPECT_EQ(i, in.size());
+  }
+}
+
 TEST(MPIPool, InitializerRunsOnEveryRank) {
   lanes::MPIPoolOptions o;
   o.initializer = lanes::remote_call(init_worker, 77);

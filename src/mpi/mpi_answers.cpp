@@ -47,8 +47,22 @@ bool MPIDispatcher::poll_answers() {
     receives_.erase(receives_.begin() + static_cast<std::ptrdiff_t>(i));
     take_answer(r.bytes, r.source);
   }
-  // Sends complete on their own once the worker received them; a large one (rendezvous)
-  // needs this side's progress, which the probes above give.
+  // Small sends complete by themselves; a large one is tested until it has.
+  for (std::size_t i = 0; i < large_sends_.size();) {
+    auto it = frames_.find(large_sends_[i]);
+    int done = 1;
+    if (it != frames_.end()) {
+      auto& sends = it->second->sends;
+      check_mpi(MPI_Testall(static_cast<int>(sends.size()), sends.data(), &done, MPI_STATUSES_IGNORE),
+                "MPI_Testall");
+    }
+    if (done) {
+      large_sends_[i] = large_sends_.back();
+      large_sends_.pop_back();
+    } else {
+      ++i;
+    }
+  }
   return active;
 }
 
@@ -65,7 +79,9 @@ void MPIDispatcher::take_answer(const ByteBuffer& bytes, int source) {
   std::unique_ptr<MPIFrame> frame = std::move(it->second);
   frames_.erase(it);
   // The worker received the whole call, so its send is complete (or completes now).
-  check_mpi(MPI_Wait(&frame->send, MPI_STATUS_IGNORE), "MPI_Wait");
+  check_mpi(MPI_Waitall(static_cast<int>(frame->sends.size()), frame->sends.data(),
+                        MPI_STATUSES_IGNORE),
+            "MPI_Waitall");
   MPIWorkerRank& w = workers_[frame->worker];
   --w.in_flight;
   if (frame->deadline_ns && !frame->expired) --timed_frames_;

@@ -16,6 +16,7 @@ namespace lanes::detail {
 namespace {
 constexpr double kTargetFrameNs = 2e6;         // a merged map frame should take ~2 ms
 constexpr std::size_t kCopySmallFrame = 1 << 14;  // smaller calls: copied, sent contiguous
+constexpr std::size_t kDirectSegment = 1 << 16;   // larger arguments: sent where they lie
 }  // namespace
 
 std::shared_ptr<ProcessPoolCore> make_mpi_core(MPIPoolConfig config) {
@@ -108,7 +109,8 @@ void MPIDispatcher::loop() {
       backoff.reset();
       continue;
     }
-    const std::uint64_t ns = backoff.next();
+    // A large message under way needs this side's progress for every fragment: no sleep.
+    const std::uint64_t ns = receives_.empty() && large_sends_.empty() ? backoff.next() : 0;
     if (ns == 0) {  // spinning, without the mutex: a next call or answer is likely close
       ::sched_yield();  // but a thread woken on this core (a waiting caller) runs first
       continue;
@@ -232,37 +234,48 @@ void MPIDispatcher::send_frame(std::unique_ptr<MPIFrame> frame, bool initializer
   std::memcpy(f.prefix.data() + start + 4, &length, sizeof length);
   const int rank = workers_[f.worker].rank;
   if (payload + kFrameHeaderSize <= kCopySmallFrame) {
-    // Small: one contiguous buffer is cheaper than building a datatype.
+    // Small: one message, copied together.
     for (auto seg : segments) f.prefix.append(seg.data(), seg.size());
+    f.sends.resize(1);
     check_mpi(MPI_Isend(f.prefix.data(), static_cast<int>(f.prefix.size()), MPI_BYTE, rank,
-                        kMPITagCall, config_.comm, &f.send),
+                        kMPITagCall, config_.comm, &f.sends[0]),
               "MPI_Isend");
     ++workers_[f.worker].in_flight;
     frames_.emplace(f.id, std::move(frame));
     return;
   }
-  // Large: one message and no copy of the arguments, through an hindexed type over the
-  // prefix and every job's argument bytes, sent from MPI_BOTTOM.
-  std::vector<int> lengths;
-  std::vector<MPI_Aint> addresses;
-  auto add = [&](const char* p, std::size_t n) {
-    if (n == 0) return;
-    MPI_Aint a;
-    MPI_Get_address(p, &a);
-    addresses.push_back(a);
-    lengths.push_back(static_cast<int>(n));
+  // Large: the frame goes as several messages in order (MPI keeps their order), each
+  // contiguous so that Open MPI can copy it in one go (single-copy shared memory, or
+  // RDMA) instead of packing a non-contiguous datatype fragment by fragment. A big
+  // argument buffer is sent where it lies; runs of small ones are gathered first. The
+  // worker reassembles the frame by its length.
+  std::vector<std::string_view> pieces;
+  ByteBuffer* gather = &f.prefix;
+  std::size_t gathered_from = 0;  // where the pending gathered run starts in *gather
+  auto flush = [&] {
+    if (gather->size() > gathered_from) pieces.push_back(gather->view().substr(gathered_from));
   };
-  add(f.prefix.data(), f.prefix.size());
-  for (auto s : segments) add(s.data(), s.size());
-  MPI_Datatype type;
-  check_mpi(MPI_Type_create_hindexed(static_cast<int>(lengths.size()), lengths.data(),
-                                     addresses.data(), MPI_BYTE, &type),
-            "MPI_Type_create_hindexed");
-  MPI_Type_commit(&type);
-  const int rc = MPI_Isend(MPI_BOTTOM, 1, type, rank, kMPITagCall, config_.comm, &f.send);
-  MPI_Type_free(&type);  // allowed while the send is pending: it completes normally
-  check_mpi(rc, "MPI_Isend");
+  for (auto seg : segments) {
+    if (seg.size() < kDirectSegment) {
+      gather->append(seg.data(), seg.size());
+      continue;
+    }
+    flush();
+    pieces.push_back(seg);
+    gather = &f.copies.emplace_back();
+    gathered_from = 0;
+  }
+  flush();
+  // The views into copies stay valid: no ByteBuffer moves from here on (emplace_back
+  // above may have moved earlier ones, but a move keeps the heap block).
+  f.sends.resize(pieces.size());
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    check_mpi(MPI_Isend(pieces[i].data(), static_cast<int>(pieces[i].size()), MPI_BYTE, rank,
+                        kMPITagCall, config_.comm, &f.sends[i]),
+              "MPI_Isend");
+  }
   ++workers_[f.worker].in_flight;
+  large_sends_.push_back(f.id);
   frames_.emplace(f.id, std::move(frame));
 }
 

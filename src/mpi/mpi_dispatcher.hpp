@@ -35,7 +35,8 @@ struct MPIFrame {
   std::size_t worker = 0;          // index into MPIDispatcher::workers_
   std::vector<ProcessJob*> jobs;   // empty for the initializer
   ByteBuffer prefix;               // frame header and call prefix; the jobs' args follow
-  MPI_Request send = MPI_REQUEST_NULL;
+  std::vector<ByteBuffer> copies;  // a large frame's small arguments, gathered
+  std::vector<MPI_Request> sends;  // one message, or a large frame's pieces in order
   std::uint64_t deadline_ns = 0;   // 0: no timeout
   bool expired = false;            // timed out: its jobs already failed
 };
@@ -100,6 +101,10 @@ class MPIDispatcher final : public ProcessPoolCore {
   std::vector<MPIWorkerRank> workers_;
   std::unordered_map<std::uint64_t, std::unique_ptr<MPIFrame>> frames_;
   std::vector<Receive> receives_;
+  // Large calls whose send has not completed. Without a single-copy transport, Open MPI
+  // moves a large message in fragments that each need a progress call on both sides,
+  // so while any is under way the loop polls without sleeping.
+  std::vector<std::uint64_t> large_sends_;
   std::uint64_t next_frame_id_ = 1;
   std::size_t timed_frames_ = 0;  // frames in flight with a deadline not yet expired
 

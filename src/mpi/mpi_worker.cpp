@@ -163,8 +163,20 @@ int serve_mpi_calls(MPI_Comm comm, int root) {
       if (in.size() < kFrameHeaderSize)
         throw WireFormatError("a call message shorter than a frame header");
       header = parse_frame_header(in.data());
-      if (header.kind != FrameKind::call || header.length != in.size() - kFrameHeaderSize)
-        throw WireFormatError("a message that is not one whole call frame");
+      if (header.kind != FrameKind::call) throw WireFormatError("a message that is not a call frame");
+      // A large frame comes in several messages, in order: receive them in place.
+      const std::size_t whole = kFrameHeaderSize + std::size_t{header.length};
+      in.reserve(whole);  // at most 1 GiB (parse_frame_header checked the length)
+      while (in.size() < whole) {
+        check_mpi(MPI_Probe(root, kMPITagCall, comm, &status), "MPI_Probe");
+        int more = 0;
+        MPI_Get_count(&status, MPI_BYTE, &more);
+        if (in.size() + static_cast<std::size_t>(more) > whole)
+          throw WireFormatError("a call frame's pieces are longer than its header says");
+        char* at = in.extend(static_cast<std::size_t>(more));
+        check_mpi(MPI_Recv(at, more, MPI_BYTE, root, kMPITagCall, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+      }
+      if (in.size() != whole) throw WireFormatError("a call message longer than its frame");
     } catch (const WireFormatError& e) {
       std::fprintf(stderr, "lanes MPI worker rank %d: %s\n", mpi_world_rank(), e.what());
       return 3;
