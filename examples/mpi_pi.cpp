@@ -27,7 +27,7 @@ long hits(std::uint64_t seed, long darts) {
 LANES_REGISTER(hits);
 
 int main() try {
-  lanes::MPIPoolExecutor pool;  // the only change: every rank but 0 serves from here
+  lanes::MPIPoolExecutor pool;  // ranks 1..N-1 serve from here; rank 0 goes on
   constexpr int kJobs = 64;
   constexpr long kDarts = 1'000'000;
   std::vector<std::tuple<std::uint64_t, long>> jobs;
