@@ -132,7 +132,7 @@ def main():
              "spinning without yielding takes the core from the one that has work). The goal "
              "of 2x the ping-pong needs the caller's own thread to do the MPI calls and to "
              "spin briefly before sleeping in `result()`; neither is done yet. Pipelining "
-             "(2 calls in flight per rank) is what puts lanes' `map` and separate `submit()` "
+             "(4 calls in flight per rank) is what puts lanes' `map` and separate `submit()` "
              "calls far ahead of mpi4py, which sends one call at a time per rank. Idle, rank "
              "0's progress thread waits on a condition variable (no CPU); worker ranks poll "
              "with sleeps growing to 1 ms, then 4 ms after 100 ms without work (the CPU row "

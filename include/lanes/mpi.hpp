@@ -63,7 +63,7 @@ struct MPIPoolOptions {
   /// A timeout for every submitted task; zero means none (see the header comment).
   std::chrono::nanoseconds task_timeout{0};
   /// Calls sent ahead to each rank: while it runs one the next is already there (>= 1).
-  std::size_t in_flight_per_worker = 2;
+  std::size_t in_flight_per_worker = 4;
 };
 
 class MPICommExecutor;
