@@ -22,7 +22,8 @@
 // Where MPI differs from the process pool (a rank is not a child process):
 //   - a per-task timeout fails the Future with TimeoutError, but the rank cannot be
 //     interrupted: it finishes the call and its result is dropped; cancel() of a running
-//     task likewise only completes the Future as cancelled;
+//     task likewise only completes the Future as cancelled. shutdown(wait=true) waits
+//     for such calls too, since the ranks must be free for what comes next;
 //   - a rank that crashes or exits takes the whole job down: Open MPI aborts every rank
 //     and mpirun exits non-zero, printing which rank died and how (docs/distributed.md;
 //     fault tolerance would need ULFM). There is no WorkerCrashedError and no respawn;
