@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [GROUP...]}" && pwd)
 shift
-ALL_GROUPS=(core procpool echo thread_pool)
+ALL_GROUPS=(core procpool echo thread_pool mpi)
 GROUPS_TO_RUN=("$@")
 ((${#GROUPS_TO_RUN[@]})) || GROUPS_TO_RUN=("${ALL_GROUPS[@]}")
 
@@ -258,6 +258,18 @@ group_thread_pool() {
   fi
 
   "${REPORT[@]}" thread_pool "$dir" >"$PARTS/45-thread_pool.md"
+}
+
+# ---- group: mpi — MPIPoolExecutor on 3 and 5 ranks beside mpi4py.futures, the process
+# pool and a raw MPI ping-pong. bench/mpi.sh runs them and renders its own section.
+group_mpi() {
+  local dir=$OUT/mpi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if ! BENCH_REPS="$REPS" bash "$ROOT/bench/mpi.sh" "$BUILD" "$dir" >"$PARTS/60-mpi.md"; then
+    log "mpi FAILED"
+    printf '## MPI\n\nbench/mpi.sh failed; see %s.\n\n' "$dir" >"$PARTS/60-mpi.md"
+  fi
 }
 
 # ---- main -------------------------------------------------------------------------
