@@ -267,6 +267,27 @@ TEST(ProcessPool, MapWithExplicitChunkSize) {
   for (std::size_t i = 0; i < inputs.size(); ++i) EXPECT_EQ(results.at(i), inputs[i] * inputs[i]);
 }
 
+int throws_at_two(int x) {
+  if (x == 2) throw std::out_of_range("two");
+  return x;
+}
+LANES_REGISTER(throws_at_two);
+
+TEST(ProcessPool, MapFailureFailsItsWholeChunk) {
+  // Python's process pool: a call that raises fails its chunk, results before it too.
+  lanes::ProcessPoolExecutor pool(2);
+  auto results = pool.map(throws_at_two, std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}, std::nullopt, 4);
+  for (std::size_t i = 0; i < 4; ++i) {
+    try {
+      (void)results.at(i);
+      ADD_FAILURE() << "item " << i << " of the failed chunk was delivered";
+    } catch (const lanes::RemoteError& e) {
+      EXPECT_NE(std::string(e.what()).find("two"), std::string::npos) << e.what();
+    }
+  }
+  for (std::size_t i = 4; i < 8; ++i) EXPECT_EQ(results.at(i), static_cast<int>(i));
+}
+
 TEST(ProcessPool, MapTimeoutThrowsWhileIterating) {
   lanes::ProcessPoolExecutor pool(1);
   EXPECT_EQ(pool.submit(square, 2).result(), 4);  // the worker is up

@@ -177,8 +177,10 @@ class ProcessPoolExecutor {
   /// input order (Python's Executor.map); for a function of several parameters each x
   /// is a tuple of them. Inputs go in chunks of `chunksize`; with 0 (the default) the
   /// pool picks the chunking from the measured time per call, merging small chunks
-  /// into frames of about 2 ms. Iterating a result rethrows its call's error (a failed
-  /// call fails its whole chunk); with a timeout, iterating throws TimeoutError once
+  /// into frames of about 2 ms. Iterating a result rethrows its call's error. A failed
+  /// call fails its whole chunk, as in Python's process pool: the results of that
+  /// chunk, even those before the failed call, are not delivered (the thread pool
+  /// instead fails the item alone); with a timeout, iterating throws TimeoutError once
   /// that much time has passed since this call. Destroying the results early cancels
   /// the chunks not yet done. Throws as submit() does.
   template <class R, class... P, std::ranges::input_range Range>
