@@ -82,6 +82,24 @@ struct ProcessPoolOptions {
 
 namespace detail {
 
+/// True for a pointer to a function (what a function's name decays to).
+template <class F>
+inline constexpr bool is_function_pointer =
+    std::is_pointer_v<std::decay_t<F>> && std::is_function_v<std::remove_pointer_t<std::decay_t<F>>>;
+
+/// The compile-time refusal of a lambda or other callable object given to the process
+/// pool: a worker finds a function by its registered name, which only a free function
+/// has. Instantiating CheckRemoteCallable<F>::ok asserts F is a function pointer.
+template <class F>
+struct CheckRemoteCallable {
+  static_assert(is_function_pointer<F>,
+                "ProcessPoolExecutor: a lambda or other callable object cannot run in a worker "
+                "process (a worker finds the function by its registered name). Move the body "
+                "into a free function at namespace scope and register it with "
+                "LANES_REGISTER(function_name)");
+  static constexpr bool ok = true;
+};
+
 /// The registry entry for `fn`, or UnregisteredFunctionError naming it.
 const RemoteFunction& require_registered(AnyFunction fn, const char* caller);
 
@@ -132,6 +150,14 @@ RemoteCall remote_call(R (*fn)(P...), A&&... args) {
   return call;
 }
 
+/// A lambda or any callable object other than a function: a compile error (as submit()).
+template <class F, class... A>
+  requires(!detail::is_function_pointer<F>)
+RemoteCall remote_call(F&&, A&&...) {
+  static_assert(detail::CheckRemoteCallable<F>::ok);
+  return {};
+}
+
 /// True in a process-pool worker (also during its static initialisation).
 bool in_worker_process() noexcept;
 
@@ -153,7 +179,8 @@ class ProcessPoolExecutor {
   }
 
   /// Runs fn(args...) in a worker; the Future completes with its result. Arguments
-  /// are encoded now (later changes to them are not seen). Throws
+  /// are encoded now (later changes to them are not seen). fn must be a free function
+  /// (a lambda is a compile error: workers find functions by registered name). Throws
   /// UnregisteredFunctionError if fn was not registered with LANES_REGISTER,
   /// WireFormatError if an argument is too large to encode, RuntimeError after
   /// shutdown(), BrokenProcessPool if the pool is broken. The Future fails with
@@ -161,6 +188,15 @@ class ProcessPoolExecutor {
   template <class R, class... P, class... A>
   Future<R> submit(R (*fn)(P...), A&&... args) {
     return submit_impl(options_.task_timeout, fn, std::forward<A>(args)...);
+  }
+
+  /// A lambda or any callable object other than a function: a compile error that
+  /// says to register a free function with LANES_REGISTER.
+  template <class F, class... A>
+    requires(!detail::is_function_pointer<F>)
+  Future<void> submit(F&&, A&&...) {
+    static_assert(detail::CheckRemoteCallable<F>::ok);
+    return {};
   }
 
   /// As submit(), with this task's own timeout (counted from when a worker starts
@@ -171,6 +207,14 @@ class ProcessPoolExecutor {
                                 A&&... args) {
     return submit_impl(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout), fn,
                        std::forward<A>(args)...);
+  }
+
+  /// A lambda or any callable object other than a function: a compile error (as submit()).
+  template <class Rep, class Period, class F, class... A>
+    requires(!detail::is_function_pointer<F>)
+  Future<void> submit_with_timeout(std::chrono::duration<Rep, Period>, F&&, A&&...) {
+    static_assert(detail::CheckRemoteCallable<F>::ok);
+    return {};
   }
 
   /// Calls fn(x) for every x of `inputs` in the workers and returns the results in
@@ -231,6 +275,15 @@ class ProcessPoolExecutor {
       throw;
     }
     return MapResults<T>(std::move(outputs), std::move(chunks), unit, deadline);
+  }
+
+  /// A lambda or any callable object other than a function: a compile error (as submit()).
+  template <class F, class Range>
+    requires(!detail::is_function_pointer<F>)
+  MapResults<detail::Unit> map(F&&, Range&&, std::optional<std::chrono::nanoseconds> = std::nullopt,
+                       std::size_t = 0) {
+    static_assert(detail::CheckRemoteCallable<F>::ok);
+    return MapResults<detail::Unit>(nullptr, {}, 1, std::nullopt);
   }
 
   /// Refuses new tasks from now on (submit throws RuntimeError). With cancel_futures,

@@ -132,7 +132,9 @@ class ThreadPoolExecutor {
   ~ThreadPoolExecutor() = default;
 
   /// Schedules f(args...) — arguments decay-copied, as std::thread does; f gets a
-  /// std::stop_token first if it can take one — and returns its Future. Throws
+  /// std::stop_token first if it can take one — and returns its Future. A
+  /// coroutine function (one returning lanes::Task) is a compile error: run it on
+  /// an event loop (run_coroutine_threadsafe from another thread). Throws
   /// RuntimeError after shutdown(), BrokenThreadPool if an initializer failed.
   template <class F, class... Args>
   Future<detail::pool_result_t<F, Args...>> submit(F&& f, Args&&... args) {
@@ -165,6 +167,7 @@ class ThreadPoolExecutor {
     using Raw = typename std::conditional_t<kStoppable,
                                             std::invoke_result<const Fn&, std::stop_token, In&&>,
                                             std::invoke_result<const Fn&, In&&>>::type;
+    static_assert(detail::CheckPoolResult<Raw>::ok);
     using T = detail::StoredType<std::remove_cvref_t<Raw>>;
     if (chunksize == 0) throw ValueError("ThreadPoolExecutor::map: chunksize must be at least 1");
     std::optional<std::chrono::steady_clock::time_point> deadline;
