@@ -477,6 +477,35 @@ TEST(ProcessPoolCrash, SigkillFromOutsideFailsOnlyThatTask) {
   EXPECT_EQ(pool.submit(square, 8).result(), 64);
 }
 
+class ProcessPoolIdleKill : public ::testing::TestWithParam<std::size_t> {};
+
+// A task sent to a worker that was killed while idle, before the pool noticed, never
+// reached that worker: it must run on a replacement, not fail with WorkerCrashedError.
+TEST_P(ProcessPoolIdleKill, TasksSubmittedRightAfterIdleWorkersDiedAllRun) {
+  const std::size_t workers = GetParam();
+  for (int round = 0; round < 5; ++round) {
+    lanes::ProcessPoolExecutor pool(workers);
+    // Start every worker and let it go idle.
+    std::vector<lanes::Future<int>> warm;
+    for (std::size_t i = 0; i < 4 * workers; ++i) warm.push_back(pool.submit(sleep_ms, 1));
+    for (auto& f : warm) ASSERT_EQ(f.result(), 1);
+    const std::vector<pid_t> pids = pool.worker_pids();
+    ASSERT_FALSE(pids.empty());
+    for (pid_t p : pids) ASSERT_EQ(::kill(p, SIGKILL), 0);
+    std::vector<lanes::Future<int>> futures;
+    for (int i = 0; i < 20; ++i) futures.push_back(pool.submit(square, i));
+    for (int i = 0; i < 20; ++i) {
+      try {
+        EXPECT_EQ(futures[i].result(), i * i) << "round " << round;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "round " << round << ", task " << i << ": " << e.what();
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ProcessPoolIdleKill, ::testing::Values(1, 2));
+
 TEST(ProcessPoolCrash, EveryTenthOfAThousandCrashesTheRestSucceed) {
   lanes::ProcessPoolExecutor pool(2);
   const int n = 1000;

@@ -44,7 +44,8 @@ __attribute__((constructor)) void lanes_process_worker_hook() {
   if (parent != 0 && ::getppid() != parent) ::_exit(0);
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // not inherited by programs a task starts
   g_worker_socket = fd;
-  const int status = run_process_worker(fd);
+  WorkerSharedState* shared = map_worker_shared_state();
+  const int status = run_process_worker(fd, shared);
   std::fflush(nullptr);
   ::_exit(status);
 }

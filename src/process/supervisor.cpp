@@ -92,8 +92,10 @@ void ProcessSupervisor::shutdown(bool wait, bool cancel_futures) {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     if (cancel_futures) {
-      cancelled.assign(queue_.begin(), queue_.end());
-      queue_.clear();
+      // A job queued again after its worker died has started: it is not cancelled.
+      std::deque<ProcessJob*> kept;
+      for (ProcessJob* job : queue_) (job->resends > 0 ? kept.push_back(job) : cancelled.push_back(job));
+      queue_.swap(kept);
     }
     wake_locked();
   }
@@ -124,16 +126,21 @@ std::size_t ProcessSupervisor::units_for(const ProcessJob& first) const noexcept
   return std::max<std::size_t>(1, std::min(want, share));
 }
 
+bool ProcessSupervisor::take_locked(ProcessJob* job) noexcept {
+  // A job sent again has started already: it goes unless cancelled meanwhile (a
+  // cancelled running job is complete; the pool only lets go of it).
+  if (job->resends > 0 ? !job->abandoned() : job->start()) return true;
+  job->drop();  // cancelled before it started
+  return false;
+}
+
 void ProcessSupervisor::dispatch_locked() {
   while (!queue_.empty() && !idle_.empty()) {
     ProcessJob* first = nullptr;
     while (!queue_.empty() && !first) {
       ProcessJob* job = queue_.front();
       queue_.pop_front();
-      if (job->start())
-        first = job;
-      else
-        job->drop();  // cancelled before it started
+      if (take_locked(job)) first = job;
     }
     if (!first) break;
     std::vector<ProcessJob*>& jobs = frame_jobs_;  // reused: no allocation per task
@@ -144,10 +151,7 @@ void ProcessSupervisor::dispatch_locked() {
            bytes + queue_.front()->args.size() < kMaxFramePayload / 2) {
       ProcessJob* job = queue_.front();
       queue_.pop_front();
-      if (!job->start()) {
-        job->drop();
-        continue;
-      }
+      if (!take_locked(job)) continue;
       bytes += job->args.size();
       jobs.push_back(job);
     }

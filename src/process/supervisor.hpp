@@ -25,6 +25,7 @@
 
 #include "lanes/detail/process/process_core.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
+#include "worker_spawn.hpp"
 
 namespace lanes::detail {
 
@@ -37,6 +38,7 @@ struct ProcessWorker {
   pid_t pid = -1;
   int socket = -1;  // -1 once closed
   int pidfd = -1;
+  SharedStateMapping shared;  // says whether it took in its frame before dying
   State state = State::idle;
 
   // The frame being sent: the prefix below, then the jobs' argument bytes.
@@ -89,6 +91,8 @@ class ProcessSupervisor final : public ProcessPoolCore {
 
   void spawn_locked();
   void dispatch_locked();
+  bool take_locked(ProcessJob* job) noexcept;
+  bool resend_locked(ProcessWorker& w);
   std::size_t units_for(const ProcessJob& first) const noexcept;
   void send_frame_locked(ProcessWorker& w, const std::vector<ProcessJob*>& jobs,
                          bool initializer);

@@ -19,6 +19,10 @@ namespace lanes::detail {
 namespace {
 
 constexpr auto kExitGrace = std::chrono::seconds(5);
+/// How often a job is sent again after workers died before taking it in: enough for a
+/// worker killed from outside while idle, not an endless loop when every fresh worker
+/// dies at start-up.
+constexpr std::uint8_t kMaxResends = 3;
 
 std::string millis(std::chrono::nanoseconds d) {
   const double ms = static_cast<double>(d.count()) / 1e6;
@@ -49,6 +53,7 @@ void ProcessSupervisor::spawn_locked() {
     w->pid = s.pid;
     w->socket = s.socket;
     w->pidfd = s.pidfd;
+    w->shared = std::move(s.shared);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
     ev.data.u64 = w->id * 2;
@@ -216,6 +221,7 @@ void ProcessSupervisor::on_exit_locked(ProcessWorker& w) {
   const pid_t r = ::waitpid(w.pid, &status, w.pidfd >= 0 ? WNOHANG : 0);
   if (r == 0) return;  // not yet
   const bool initializing = w.state == ProcessWorker::State::initializing;
+  if (!initializing && !w.inflight.empty()) resend_locked(w);
   if (!w.inflight.empty() || initializing) {
     int sig = 0;
     int code = -1;
@@ -241,6 +247,22 @@ void ProcessSupervisor::on_exit_locked(ProcessWorker& w) {
     w.pidfd = -1;
   }
   forget_locked(w);
+}
+
+bool ProcessSupervisor::resend_locked(ProcessWorker& w) {
+  // The worker died (from outside: the pool's own kills fail their jobs first) before
+  // it took in its frame, or before the frame was even sent whole: the call never
+  // began there, so it runs on another worker, ahead of the queue.
+  const WorkerSharedState* shared = w.shared.get();
+  if (!shared || shared->taken_frame.load(std::memory_order_acquire) == w.frame_id) return false;
+  for (const ProcessJob* job : w.inflight)
+    if (job->resends >= kMaxResends) return false;
+  for (auto it = w.inflight.rbegin(); it != w.inflight.rend(); ++it) {
+    ++(*it)->resends;
+    queue_.push_front(*it);
+  }
+  w.inflight.clear();
+  return true;
 }
 
 void ProcessSupervisor::forget_locked(ProcessWorker& w) {

@@ -43,6 +43,9 @@ class ProcessJob {
   std::uint32_t items = 0;      // 0: a single call; else the inputs of a map unit
   std::shared_ptr<ProcessMapGroup> group;  // map units only: consecutive ones may merge
   std::chrono::nanoseconds timeout{0};  // 0: none
+  /// Written by the supervisor only: how many times the job was queued again because
+  /// the worker it was sent to died before taking it in (then it already started).
+  std::uint8_t resends = 0;
 
   /// pending → running. False if the job was cancelled before it started: dropped.
   virtual bool start() noexcept = 0;
