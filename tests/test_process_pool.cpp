@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "lanes/combinators.hpp"
+#include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/loop.hpp"
 #include "lanes/task.hpp"
 
@@ -601,6 +602,50 @@ TEST(ProcessPoolWire, MalformedFrameFailsTheTaskAndReplacesTheWorker) {
     EXPECT_NE(std::string(e.what()).find("magic"), std::string::npos) << e.what();
   }
   EXPECT_EQ(pool.submit(square, 11).result(), 121);
+}
+
+TEST(ProcessPoolWire, FrameSizeCheckRefusesWhatWouldWrapAt4GiB) {
+  const auto* entry = lanes::detail::find_remote(reinterpret_cast<lanes::detail::AnyFunction>(&count_bytes));
+  ASSERT_NE(entry, nullptr);
+  const std::size_t limit = lanes::detail::kMaxFramePayload;
+  EXPECT_NO_THROW(lanes::detail::check_frame_size(*entry, 64u << 20, false, "test"));
+  for (bool batch : {false, true}) {
+    // Sizes whose low 32 bits are small: a length that wrapped would pass as tiny.
+    for (std::size_t bytes : {limit + 1, (std::size_t{1} << 32) + 7, (std::size_t{1} << 33)}) {
+      try {
+        lanes::detail::check_frame_size(*entry, bytes, batch, "ProcessPoolExecutor::submit");
+        ADD_FAILURE() << bytes << " bytes passed the frame size check";
+      } catch (const lanes::WireFormatError& e) {
+        EXPECT_NE(std::string(e.what()).find(std::to_string(bytes)), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("nothing was sent"), std::string::npos) << e.what();
+      }
+    }
+  }
+}
+
+/// MemAvailable from /proc/meminfo, in bytes (0 if unknown).
+std::size_t memory_available() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::size_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return 0;
+}
+
+TEST(ProcessPoolWire, ArgumentOverTheFrameLimitFailsAtSubmitBeforeAnythingIsSent) {
+  // Really encodes 1 GiB + 1 byte (about 3 GiB of memory for a second): only in
+  // optimised unsanitized builds with room to spare.
+  if (sanitized() || memory_available() < (std::size_t{8} << 30))
+    GTEST_SKIP() << "needs an unsanitized build and 8 GiB of available memory";
+  lanes::ProcessPoolExecutor pool(1);
+  {
+    std::vector<char> huge((std::size_t{1} << 30) + 1, 'x');
+    EXPECT_THROW(pool.submit(count_bytes, huge), lanes::WireFormatError);
+  }
+  EXPECT_TRUE(pool.worker_pids().empty()) << "a worker was started for a refused task";
+  EXPECT_EQ(pool.submit(count_bytes, std::vector<char>(10)).result(), 10u);
 }
 
 TEST(ProcessPoolWire, SixtyFourMebibytesBothWays) {

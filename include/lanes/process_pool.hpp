@@ -39,6 +39,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <ranges>
@@ -102,6 +103,11 @@ struct CheckRemoteCallable {
 
 /// The registry entry for `fn`, or UnregisteredFunctionError naming it.
 const RemoteFunction& require_registered(AnyFunction fn, const char* caller);
+/// Throws WireFormatError if a call frame of `fn` carrying `args_bytes` bytes of
+/// encoded arguments (a map unit's when `batch`) would exceed kMaxFramePayload, so an
+/// oversized argument fails at submit, before anything is sent.
+void check_frame_size(const RemoteFunction& fn, std::size_t args_bytes, bool batch,
+                      const char* caller);
 
 /// Encodes `arg` as parameter type P (converting first only when the types differ).
 template <class P, class A>
@@ -138,7 +144,8 @@ void encode_map_input(ByteBuffer& out, In&& input) {
 }  // namespace detail
 
 /// Binds a registered function and its arguments (for ProcessPoolOptions::initializer).
-/// Throws UnregisteredFunctionError if fn is not registered.
+/// Throws UnregisteredFunctionError if fn is not registered, WireFormatError if the
+/// encoded arguments exceed the frame limit.
 template <class R, class... P, class... A>
 RemoteCall remote_call(R (*fn)(P...), A&&... args) {
   RemoteCall call;
@@ -146,6 +153,7 @@ RemoteCall remote_call(R (*fn)(P...), A&&... args) {
                                               "remote_call");
   detail::ByteBuffer buffer;
   detail::encode_arguments<P...>(buffer, std::forward<A>(args)...);
+  detail::check_frame_size(*call.function, buffer.size(), false, "remote_call");
   call.arguments.assign(buffer.data() ? buffer.data() : "", buffer.size());
   return call;
 }
@@ -182,7 +190,8 @@ class ProcessPoolExecutor {
   /// are encoded now (later changes to them are not seen). fn must be a free function
   /// (a lambda is a compile error: workers find functions by registered name). Throws
   /// UnregisteredFunctionError if fn was not registered with LANES_REGISTER,
-  /// WireFormatError if an argument is too large to encode, RuntimeError after
+  /// WireFormatError if the encoded arguments exceed the frame limit (1 GiB; nothing
+  /// is sent) or a string or container has more than 2^32-1 elements, RuntimeError after
   /// shutdown(), BrokenProcessPool if the pool is broken. The Future fails with
   /// RemoteError, WorkerCrashedError, TimeoutError (see the options) or WireFormatError.
   template <class R, class... P, class... A>
@@ -247,7 +256,9 @@ class ProcessPoolExecutor {
         return (held);
     }();
     const std::size_t n = static_cast<std::size_t>(std::ranges::size(source));
-    const std::size_t unit = chunksize ? chunksize : auto_unit(n);
+    // A unit's item count travels as 32 bits: a larger chunk size is cut to that.
+    const std::size_t unit =
+        std::min<std::size_t>(chunksize ? chunksize : auto_unit(n), UINT32_MAX);
     auto outputs = std::make_shared<detail::MapOutputs<T>>();
     outputs->outputs.resize(n);
     auto group = std::make_shared<detail::ProcessMapGroup>();
@@ -266,6 +277,7 @@ class ProcessPoolExecutor {
         job->items = static_cast<std::uint32_t>(std::min(unit, n - begin));
         for (std::uint32_t i = 0; i < job->items; ++i, ++it)
           detail::encode_map_input<P...>(job->args, *it);
+        detail::check_frame_size(entry, job->args.size(), true, "ProcessPoolExecutor::map");
         job->add_ref();
         chunks.emplace_back(job);
       }
@@ -325,6 +337,7 @@ class ProcessPoolExecutor {
       job->fn = &entry;
       job->timeout = timeout;
       detail::encode_arguments<P...>(job->args, std::forward<A>(args)...);
+      detail::check_frame_size(entry, job->args.size(), false, "ProcessPoolExecutor::submit");
       job->add_ref();
       future = Future<R>(job);
       detail::ProcessJob* base = job;

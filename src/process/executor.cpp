@@ -15,9 +15,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "lanes/detail/process/process_core.hpp"
+#include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/process_pool.hpp"
 #include "supervisor.hpp"
 #include "worker_loop.hpp"
@@ -77,6 +79,20 @@ const RemoteFunction& require_registered(AnyFunction fn, const char* caller) {
         entry->name + "`: give one of them another name with LANES_REGISTER_AS");
   }
   return *entry;
+}
+
+void check_frame_size(const RemoteFunction& fn, std::size_t args_bytes, bool batch,
+                      const char* caller) {
+  // The call payload: mode, name (length and bytes), signature, [item count,] arguments.
+  const std::size_t prefix = 1 + 4 + std::strlen(fn.name) + 8 + (batch ? 4 : 0);
+  if (args_bytes <= kMaxFramePayload - prefix) return;
+  throw WireFormatError(std::string(caller) + ": the encoded arguments of `" + fn.name +
+                        "` take " + std::to_string(args_bytes) +
+                        " bytes, more than a worker frame carries (" +
+                        std::to_string(kMaxFramePayload - prefix) +
+                        " bytes, 1 GiB in all); nothing was sent: pass a file name or shared "
+                        "memory instead of the data" +
+                        (batch ? " (or a smaller map chunk size)" : ""));
 }
 
 }  // namespace lanes::detail

@@ -146,13 +146,18 @@ void ProcessSupervisor::dispatch_locked() {
     std::vector<ProcessJob*>& jobs = frame_jobs_;  // reused: no allocation per task
     jobs.assign(1, first);
     const std::size_t units = units_for(*first);
+    // A merged frame stays far below the frame limit, and its item count within the
+    // 32 bits it travels in (each unit alone was checked at submit).
     std::size_t bytes = first->args.size();
+    std::size_t items = first->items;
     while (jobs.size() < units && !queue_.empty() && queue_.front()->group == first->group &&
-           bytes + queue_.front()->args.size() < kMaxFramePayload / 2) {
+           bytes + queue_.front()->args.size() < kMaxFramePayload / 2 &&
+           items + queue_.front()->items <= UINT32_MAX) {
       ProcessJob* job = queue_.front();
       queue_.pop_front();
       if (!take_locked(job)) continue;
       bytes += job->args.size();
+      items += job->items;
       jobs.push_back(job);
     }
     ProcessWorker* w = idle_.back();
@@ -177,16 +182,27 @@ void ProcessSupervisor::send_frame_locked(ProcessWorker& w, const std::vector<Pr
     const bool batch = first.items > 0;
     write_call_prefix(out, batch ? CallMode::batch : CallMode::single, first.fn->name,
                       first.fn->signature);
-    std::uint32_t items = 0;
+    std::size_t items = 0;
     for (ProcessJob* j : jobs) {
       items += j->items;
       args_bytes += j->args.size();
     }
-    if (batch) out.pod(items);
+    if (batch) out.pod(static_cast<std::uint32_t>(items));  // ≤ UINT32_MAX: dispatch_locked
   }
   // The length covers the prefix and the argument bytes that follow it unchanged.
-  const auto length = static_cast<std::uint32_t>(w.prefix.size() - start - kFrameHeaderSize +
-                                                 args_bytes);
+  // Submit checked each job against the limit and merging stays under half of it; a
+  // frame over it anyway fails its jobs rather than send a length that wrapped.
+  const std::size_t payload = w.prefix.size() - start - kFrameHeaderSize + args_bytes;
+  if (payload > kMaxFramePayload && !initializer) {
+    w.inflight.assign(jobs.begin(), jobs.end());
+    fail_inflight_locked(w, std::make_exception_ptr(WireFormatError(
+                                "a call frame of " + std::to_string(payload) +
+                                " bytes exceeds the frame limit; nothing was sent")));
+    make_idle_locked(w);
+    wake_locked();  // the supervisor thread completes them
+    return;
+  }
+  const auto length = static_cast<std::uint32_t>(payload);
   std::memcpy(w.prefix.data() + start + 4, &length, sizeof length);
   w.segments.clear();
   w.segments.push_back(w.prefix.view());
