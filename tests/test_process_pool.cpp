@@ -113,11 +113,18 @@ int sleep_ms(int ms) {
 }
 LANES_REGISTER(sleep_ms);
 
-/// Sleeps until a file appears (the test's way to hold a task running).
+/// Never returns (the test's way to hold a task running).
 int block_forever(int) {
   for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 LANES_REGISTER(block_forever);
+
+/// Creates the file `marker` (the task has begun in its worker), then never returns.
+int mark_then_block(const std::string& marker) {
+  std::ofstream(marker) << ::getpid();
+  return block_forever(0);
+}
+LANES_REGISTER(mark_then_block);
 
 /// Writes garbage on the worker's own socket before answering: a malformed frame.
 int send_garbage(int x) {
@@ -460,10 +467,28 @@ TEST(ProcessPoolCrash, SigkillOfItselfNamesSigkill) {
   EXPECT_EQ(pool.submit(square, 7).result(), 49);
 }
 
+/// A file name for mark_then_block, unique in this test run.
+std::string marker_path() {
+  static std::atomic<int> counter{0};
+  return ::testing::TempDir() + "lanes_marker_" + std::to_string(::getpid()) + "_" +
+         std::to_string(counter++);
+}
+
+/// Waits until mark_then_block(path) has begun in a worker (the task took its frame:
+/// a worker killed before that would have its task sent again, not failed).
+void wait_marked(const std::string& path) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!std::ifstream(path) && std::chrono::steady_clock::now() < until)
+    std::this_thread::yield();
+  ASSERT_TRUE(std::ifstream(path)) << "the task never began in a worker";
+  std::remove(path.c_str());
+}
+
 TEST(ProcessPoolCrash, SigkillFromOutsideFailsOnlyThatTask) {
   lanes::ProcessPoolExecutor pool(2);
-  auto victim = pool.submit(block_forever, 0);
-  wait_running(victim);
+  const std::string marker = marker_path();
+  auto victim = pool.submit(mark_then_block, marker);
+  wait_marked(marker);
   auto other = pool.submit(sleep_ms, 1);
   // The victim's worker: the one whose pid is not the other's (ask for both pids first).
   std::vector<pid_t> pids = pool.worker_pids();

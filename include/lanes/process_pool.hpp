@@ -24,7 +24,9 @@
 //
 // Failures (Python breaks the whole pool; lanes fails only the task concerned):
 //   - the worker crashes (SIGSEGV, abort(), exit(), SIGKILL from outside, OOM killer):
-//     WorkerCrashedError naming the signal or exit status; the worker is replaced;
+//     WorkerCrashedError naming the signal or exit status; the worker is replaced. A
+//     task whose worker died before it took the task in (an idle worker killed from
+//     outside, not yet noticed) never began: it is sent to a new worker instead;
 //   - the function throws: RemoteError with the exception's type name and what();
 //   - the task runs past its timeout: TimeoutError; its worker is killed and replaced;
 //   - Future::cancel() of a running task: the future is cancelled at once, its worker
