@@ -3,6 +3,7 @@
 #include "lanes/process_pool.hpp"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "lanes/combinators.hpp"
+#include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/loop.hpp"
 #include "lanes/task.hpp"
@@ -387,6 +389,54 @@ TEST(ProcessPool, UnregisteredFunctionIsNamed) {
   std::vector<int> xs{1, 2};
   EXPECT_THROW(pool.map(not_registered, xs), lanes::UnregisteredFunctionError);
 }
+
+#if defined(LANES_TEST_PLUGIN)
+// tests/plugins/registered_plugin.cpp, built as a loadable module: it registers
+// lanes_plugin_triple, which a worker (a fresh exec of this program) never has.
+using PluginFunction = int (*)(int);
+
+TEST(ProcessPoolRegistry, AFunctionOfADlopenedLibraryIsRefusedWithTheReason) {
+  void* library = ::dlopen(LANES_TEST_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr) << ::dlerror();
+  auto fn = reinterpret_cast<PluginFunction>(::dlsym(library, "lanes_plugin_triple"));
+  ASSERT_NE(fn, nullptr) << ::dlerror();
+  EXPECT_EQ(fn(2), 6);
+  {
+    lanes::ProcessPoolExecutor pool(1);
+    try {
+      pool.submit(fn, 2).result();
+      ADD_FAILURE() << "a worker ran a function it cannot have";
+    } catch (const lanes::UnregisteredFunctionError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("lanes_plugin_triple"), std::string::npos) << what;
+      EXPECT_NE(what.find("dlopen"), std::string::npos) << what;
+      EXPECT_NE(what.find(LANES_TEST_PLUGIN), std::string::npos) << what;
+      EXPECT_EQ(what.find("add LANES_REGISTER"), std::string::npos) << what;
+    }
+    EXPECT_EQ(pool.submit(square, 3).result(), 9);  // the pool goes on
+  }
+  ASSERT_EQ(::dlclose(library), 0) << ::dlerror();
+}
+
+TEST(ProcessPoolRegistry, UnloadingAndLoadingALibraryAgainKeepsTheRegistrySound) {
+  for (int round = 0; round < 3; ++round) {
+    void* library = ::dlopen(LANES_TEST_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(library, nullptr) << ::dlerror();
+    const auto* entry = lanes::detail::find_remote("lanes_plugin_triple");
+    ASSERT_NE(entry, nullptr) << "round " << round;
+    auto fn = reinterpret_cast<lanes::detail::AnyFunction>(::dlsym(library, "lanes_plugin_triple"));
+    EXPECT_EQ(lanes::detail::find_remote(fn), entry);
+    EXPECT_NE(lanes::detail::library_of(entry).find("lanes_test_plugin"), std::string::npos);
+    ASSERT_EQ(::dlclose(library), 0) << ::dlerror();
+    // Really unloaded (so a stale pointer would point at nothing), and forgotten.
+    EXPECT_EQ(::dlopen(LANES_TEST_PLUGIN, RTLD_NOW | RTLD_NOLOAD), nullptr);
+    EXPECT_EQ(lanes::detail::find_remote("lanes_plugin_triple"), nullptr) << "round " << round;
+  }
+  // The program's own entries are untouched.
+  EXPECT_NE(lanes::detail::find_remote("square"), nullptr);
+  EXPECT_TRUE(lanes::detail::library_of(lanes::detail::find_remote("square")).empty());
+}
+#endif
 
 TEST(ProcessPool, SubmitAfterShutdownThrows) {
   lanes::ProcessPoolExecutor pool(1);

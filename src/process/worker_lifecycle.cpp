@@ -36,6 +36,28 @@ const char* function_of(const ProcessWorker& w, const ProcessPoolConfig& config)
   return config.initializer ? config.initializer->name : "?";
 }
 
+/// The error for a call a worker refused because it has no such function. When the
+/// caller's entry lives in a library loaded at run time, that is why: say so.
+std::exception_ptr unregistered_error(const RemoteFunction& fn, std::string worker_message) {
+  std::string library;
+  try {
+    library = library_of(&fn);
+  } catch (...) {
+  }
+  if (library.empty()) return std::make_exception_ptr(UnregisteredFunctionError(std::move(worker_message)));
+  // Appended piece by piece (g++ 12 warns falsely on a chain of + here).
+  std::string message = "`";
+  message.append(fn.name);
+  message.append("` is registered only in ");
+  message.append(library);
+  message.append(
+      ", a library this process loaded at run time (dlopen); a worker is a fresh run of the "
+      "program and does not load it. Register the function in the program itself or in a "
+      "library it links, or load the library in every worker from an initializer "
+      "(ProcessPoolOptions::initializer)");
+  return std::make_exception_ptr(UnregisteredFunctionError(std::move(message)));
+}
+
 }  // namespace
 
 void ProcessSupervisor::spawn_locked() {
@@ -342,6 +364,8 @@ void ProcessSupervisor::complete(const std::vector<ProcessCompletion>& work,
                 RemoteError(std::move(e.type_name), std::move(e.message), js[0]->fn->name));
           else if (e.kind == ErrorKind::bad_arguments)
             error = std::make_exception_ptr(WireFormatError(e.message));
+          else if (e.kind == ErrorKind::unregistered)
+            error = unregistered_error(*js[0]->fn, std::move(e.message));
           else
             error = std::make_exception_ptr(UnregisteredFunctionError(e.message));
           for (; done < c.count; ++done) js[done]->fail(error);
