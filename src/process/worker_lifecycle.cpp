@@ -1,6 +1,5 @@
 // The supervisor's worker life cycle: spawning, answers, exits, crashes, kills and
 // timeouts, and completing the futures once the mutex is released.
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,14 +75,17 @@ void ProcessSupervisor::spawn_locked() {
     w->socket = s.socket;
     w->pidfd = s.pidfd;
     w->shared = std::move(s.shared);
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.u64 = w->id * 2;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, w->socket, &ev);
-    if (w->pidfd >= 0) {
-      ev.events = EPOLLIN;
-      ev.data.u64 = w->id * 2 + 1;
-      ::epoll_ctl(epoll_, EPOLL_CTL_ADD, w->pidfd, &ev);
+    try {
+      watch_locked(*w);
+    } catch (const std::exception& e) {
+      reactor_->remove(w->socket);
+      ::close(w->socket);
+      ::kill(w->pid, SIGKILL);
+      int status = 0;
+      ::waitpid(w->pid, &status, 0);
+      if (w->pidfd >= 0) ::close(w->pidfd);
+      break_pool_locked(std::string("could not watch a new worker: ") + e.what());
+      return;
     }
     ++live_;
     ProcessWorker& ref = *w;
@@ -197,7 +199,7 @@ void ProcessSupervisor::take_answer_locked(ProcessWorker& w, const FrameHeader& 
 
 void ProcessSupervisor::close_socket_locked(ProcessWorker& w) noexcept {
   if (w.socket < 0) return;
-  ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.socket, nullptr);
+  reactor_->remove(w.socket);
   ::close(w.socket);
   w.socket = -1;
   w.segments.clear();
@@ -264,7 +266,7 @@ void ProcessSupervisor::on_exit_locked(ProcessWorker& w) {
   retire_locked(w);
   close_socket_locked(w);
   if (w.pidfd >= 0) {
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.pidfd, nullptr);
+    reactor_->remove(w.pidfd);
     ::close(w.pidfd);
     w.pidfd = -1;
   }
@@ -294,21 +296,30 @@ void ProcessSupervisor::forget_locked(ProcessWorker& w) {
   workers_.erase(it);
 }
 
-void ProcessSupervisor::check_deadlines_locked(ProcessClock::time_point now) {
-  const bool scan = std::exchange(cancel_scan_, false);
+void ProcessSupervisor::kill_abandoned_locked() {
+  // The supervisor's half of cancelling a running job (the job's half is
+  // ProcessJobState::cancel): once every job of a worker's frame is cancelled, the
+  // worker is killed and replaced. Jobs still queued are dropped by dispatch instead.
+  if (!std::exchange(cancel_scan_, false)) return;
   for (auto& [id, wp] : workers_) {
     ProcessWorker& w = *wp;
-    if (w.state == ProcessWorker::State::busy && !w.inflight.empty()) {
-      if (scan && std::all_of(w.inflight.begin(), w.inflight.end(),
-                              [](ProcessJob* j) { return j->abandoned(); })) {
-        kill_locked(w, std::make_exception_ptr(CancelledError("the task was cancelled")));
-      } else if (w.deadline <= now) {
-        kill_locked(w, std::make_exception_ptr(TimeoutError(
-                           "process-pool task `" + std::string(function_of(w, config_)) +
-                           "` ran longer than its timeout of " + millis(w.timeout) +
-                           "; its worker (pid " + std::to_string(w.pid) +
-                           ") was killed and will be replaced")));
-      }
+    if (w.state == ProcessWorker::State::busy && !w.inflight.empty() &&
+        std::all_of(w.inflight.begin(), w.inflight.end(),
+                    [](ProcessJob* j) { return j->abandoned(); })) {
+      kill_locked(w, std::make_exception_ptr(CancelledError("the task was cancelled")));
+    }
+  }
+}
+
+void ProcessSupervisor::check_deadlines_locked(ProcessClock::time_point now) {
+  for (auto& [id, wp] : workers_) {
+    ProcessWorker& w = *wp;
+    if (w.state == ProcessWorker::State::busy && !w.inflight.empty() && w.deadline <= now) {
+      kill_locked(w, std::make_exception_ptr(TimeoutError(
+                         "process-pool task `" + std::string(function_of(w, config_)) +
+                         "` ran longer than its timeout of " + millis(w.timeout) +
+                         "; its worker (pid " + std::to_string(w.pid) +
+                         ") was killed and will be replaced")));
     }
     if (w.state == ProcessWorker::State::dying && w.exit_deadline <= now) {
       ::kill(w.pid, SIGKILL);  // it closed its socket but does not exit
