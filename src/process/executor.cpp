@@ -1,5 +1,6 @@
 // The process pool's front door: the executor's constructor, the start-up hook that
-// turns a fresh exec of the program into a worker, and the checks every submit makes.
+// turns a fresh exec of the program into a worker, and the checks every submit makes
+// (registered function, frame size).
 //
 // The pool never forks its own (multi-threaded) process: it posix_spawn()s a fresh exec
 // of /proc/self/exe with LANES_WORKER_FD set. In that new process the constructor below

@@ -1,5 +1,6 @@
 // Starting a worker (the pool's side): posix_spawn of a fresh exec of this program with
-// its socket on descriptor 3, and the words for how a worker ended.
+// its socket on descriptor 3 and the page it shares with the pool on 4; the worker's
+// side of that page; and the words for how a worker ended.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>

@@ -1,5 +1,5 @@
 // Internal to the process pool (src/process/ only): starting a worker from the pool's
-// side, and how the fresh exec knows it is one.
+// side, how the fresh exec knows it is one, and the page the two share.
 #pragma once
 
 #include <sys/types.h>
