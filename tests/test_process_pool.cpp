@@ -27,16 +27,14 @@
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/loop.hpp"
 #include "lanes/task.hpp"
+#include "pool_test_support.hpp"
 
 namespace {
 
-#if defined(LANES_SANITIZED_THREAD)
-constexpr int kScale = 5;  // TSan workers start slowly: fewer tasks
-#elif defined(LANES_SANITIZED)
-constexpr int kScale = 2;
-#else
-constexpr int kScale = 1;
-#endif
+using lanes_test::expect_contains;
+using lanes_test::kScale;
+using lanes_test::wait_until;
+using lanes_test::what_of;
 
 // ---- the functions the workers run -------------------------------------------------------
 
@@ -191,7 +189,7 @@ int count_children() {
   return n;
 }
 
-class ProcessPoolWorkers : public ::testing::TestWithParam<std::size_t> {};
+class ProcessPoolWorkers : public lanes_test::WorkerCountTest {};
 
 // ---- basics ---------------------------------------------------------------------------------
 
@@ -238,7 +236,8 @@ TEST_P(ProcessPoolWorkers, MapOfNothingIsEmpty) {
   EXPECT_EQ(results.begin(), results.end());
 }
 
-INSTANTIATE_TEST_SUITE_P(Counts, ProcessPoolWorkers, ::testing::Values(1, 2, 4));
+INSTANTIATE_TEST_SUITE_P(Counts, ProcessPoolWorkers, ::testing::Values(1, 2, 4),
+                         lanes_test::worker_count_name);
 
 TEST(ProcessPool, RunsInOtherProcesses) {
   lanes::ProcessPoolExecutor pool(2);
@@ -287,14 +286,8 @@ TEST(ProcessPool, MapFailureFailsItsWholeChunk) {
   // Python's process pool: a call that raises fails its chunk, results before it too.
   lanes::ProcessPoolExecutor pool(2);
   auto results = pool.map(throws_at_two, std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}, std::nullopt, 4);
-  for (std::size_t i = 0; i < 4; ++i) {
-    try {
-      (void)results.at(i);
-      ADD_FAILURE() << "item " << i << " of the failed chunk was delivered";
-    } catch (const lanes::RemoteError& e) {
-      EXPECT_NE(std::string(e.what()).find("two"), std::string::npos) << e.what();
-    }
-  }
+  for (std::size_t i = 0; i < 4; ++i)
+    expect_contains(what_of<lanes::RemoteError>([&] { (void)results.at(i); }), {"two"});
   for (std::size_t i = 4; i < 8; ++i) EXPECT_EQ(results.at(i), static_cast<int>(i));
 }
 
@@ -379,13 +372,8 @@ TEST(ProcessPool, RemoteExceptionCarriesTypeAndMessage) {
 
 TEST(ProcessPool, UnregisteredFunctionIsNamed) {
   lanes::ProcessPoolExecutor pool(1);
-  try {
-    pool.submit(not_registered, 1);
-    FAIL() << "an unregistered function was accepted";
-  } catch (const lanes::UnregisteredFunctionError& e) {
-    EXPECT_NE(std::string(e.what()).find("not_registered"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("LANES_REGISTER"), std::string::npos) << e.what();
-  }
+  expect_contains(what_of<lanes::UnregisteredFunctionError>([&] { pool.submit(not_registered, 1); }),
+                  {"not_registered", "LANES_REGISTER"});
   std::vector<int> xs{1, 2};
   EXPECT_THROW(pool.map(not_registered, xs), lanes::UnregisteredFunctionError);
 }
@@ -403,16 +391,10 @@ TEST(ProcessPoolRegistry, AFunctionOfADlopenedLibraryIsRefusedWithTheReason) {
   EXPECT_EQ(fn(2), 6);
   {
     lanes::ProcessPoolExecutor pool(1);
-    try {
-      pool.submit(fn, 2).result();
-      ADD_FAILURE() << "a worker ran a function it cannot have";
-    } catch (const lanes::UnregisteredFunctionError& e) {
-      const std::string what = e.what();
-      EXPECT_NE(what.find("lanes_plugin_triple"), std::string::npos) << what;
-      EXPECT_NE(what.find("dlopen"), std::string::npos) << what;
-      EXPECT_NE(what.find(LANES_TEST_PLUGIN), std::string::npos) << what;
-      EXPECT_EQ(what.find("add LANES_REGISTER"), std::string::npos) << what;
-    }
+    const std::string what =
+        what_of<lanes::UnregisteredFunctionError>([&] { pool.submit(fn, 2).result(); });
+    expect_contains(what, {"lanes_plugin_triple", "dlopen", LANES_TEST_PLUGIN});
+    EXPECT_EQ(what.find("add LANES_REGISTER"), std::string::npos) << what;
     EXPECT_EQ(pool.submit(square, 3).result(), 9);  // the pool goes on
   }
   ASSERT_EQ(::dlclose(library), 0) << ::dlerror();
@@ -450,9 +432,7 @@ TEST(ProcessPool, SubmitAfterShutdownThrows) {
 
 /// Waits (bounded) until a job has been handed to a worker.
 void wait_running(lanes::Future<int>& f) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!f.running() && !f.done() && std::chrono::steady_clock::now() < until)
-    std::this_thread::yield();
+  wait_until([&] { return f.running() || f.done(); });
   ASSERT_TRUE(f.running()) << "the task never started";
 }
 
@@ -469,13 +449,7 @@ lanes::WorkerCrashedError expect_crash(lanes::Future<int> f) {
   throw std::logic_error("no crash");
 }
 
-bool sanitized() {
-#if defined(LANES_SANITIZED)
-  return true;
-#else
-  return false;
-#endif
-}
+constexpr bool sanitized() { return lanes_test::kSanitized; }
 
 TEST(ProcessPoolCrash, SegfaultNamesTheSignal) {
   lanes::ProcessPoolExecutor pool(1);
@@ -527,10 +501,8 @@ std::string marker_path() {
 /// Waits until mark_then_block(path) has begun in a worker (the task took its frame:
 /// a worker killed before that would have its task sent again, not failed).
 void wait_marked(const std::string& path) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!std::ifstream(path) && std::chrono::steady_clock::now() < until)
-    std::this_thread::yield();
-  ASSERT_TRUE(std::ifstream(path)) << "the task never began in a worker";
+  ASSERT_TRUE(wait_until([&] { return static_cast<bool>(std::ifstream(path)); }))
+      << "the task never began in a worker";
   std::remove(path.c_str());
 }
 
@@ -553,17 +525,16 @@ TEST(ProcessPoolCrash, SigkillFromOutsideFailsOnlyThatTask) {
   EXPECT_EQ(pool.submit(square, 8).result(), 64);
 }
 
-class ProcessPoolIdleKill : public ::testing::TestWithParam<std::size_t> {};
+class ProcessPoolIdleKill : public lanes_test::WorkerCountTest {};
 
 // A task sent to a worker that was killed while idle, before the pool noticed, never
 // reached that worker: it must run on a replacement, not fail with WorkerCrashedError.
 TEST_P(ProcessPoolIdleKill, TasksSubmittedRightAfterIdleWorkersDiedAllRun) {
-  const std::size_t workers = GetParam();
   for (int round = 0; round < 5; ++round) {
-    lanes::ProcessPoolExecutor pool(workers);
+    lanes::ProcessPoolExecutor pool(workers());
     // Start every worker and let it go idle.
     std::vector<lanes::Future<int>> warm;
-    for (std::size_t i = 0; i < 4 * workers; ++i) warm.push_back(pool.submit(sleep_ms, 1));
+    for (std::size_t i = 0; i < 4 * workers(); ++i) warm.push_back(pool.submit(sleep_ms, 1));
     for (auto& f : warm) ASSERT_EQ(f.result(), 1);
     const std::vector<pid_t> pids = pool.worker_pids();
     ASSERT_FALSE(pids.empty());
@@ -580,7 +551,8 @@ TEST_P(ProcessPoolIdleKill, TasksSubmittedRightAfterIdleWorkersDiedAllRun) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Workers, ProcessPoolIdleKill, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(Workers, ProcessPoolIdleKill, ::testing::Values(1, 2),
+                         lanes_test::worker_count_name);
 
 TEST(ProcessPoolCrash, EveryTenthOfAThousandCrashesTheRestSucceed) {
   lanes::ProcessPoolExecutor pool(2);
@@ -609,12 +581,7 @@ TEST(ProcessPoolStop, TimeoutKillsAndReplacesTheWorker) {
   lanes::ProcessPoolExecutor pool(1);
   const int before = pool.submit(worker_pid).result();
   auto f = pool.submit_with_timeout(std::chrono::milliseconds(100), block_forever, 0);
-  try {
-    f.result();
-    FAIL() << "no timeout";
-  } catch (const lanes::TimeoutError& e) {
-    EXPECT_NE(std::string(e.what()).find("block_forever"), std::string::npos) << e.what();
-  }
+  expect_contains(what_of<lanes::TimeoutError>([&] { f.result(); }), {"block_forever"});
   const int after = pool.submit(worker_pid).result();
   EXPECT_NE(before, after);
   EXPECT_EQ(::kill(before, 0), -1);  // gone (and reaped: no zombie keeps the pid)
@@ -670,12 +637,8 @@ TEST(ProcessPoolStop, ShutdownCancelFuturesCancelsTheQueue) {
 
 TEST(ProcessPoolWire, MalformedFrameFailsTheTaskAndReplacesTheWorker) {
   lanes::ProcessPoolExecutor pool(1);
-  try {
-    pool.submit(send_garbage, 1).result();
-    FAIL() << "a malformed frame was accepted";
-  } catch (const lanes::WireFormatError& e) {
-    EXPECT_NE(std::string(e.what()).find("magic"), std::string::npos) << e.what();
-  }
+  expect_contains(what_of<lanes::WireFormatError>([&] { pool.submit(send_garbage, 1).result(); }),
+                  {"magic"});
   EXPECT_EQ(pool.submit(square, 11).result(), 121);
 }
 
@@ -687,13 +650,10 @@ TEST(ProcessPoolWire, FrameSizeCheckRefusesWhatWouldWrapAt4GiB) {
   for (bool batch : {false, true}) {
     // Sizes whose low 32 bits are small: a length that wrapped would pass as tiny.
     for (std::size_t bytes : {limit + 1, (std::size_t{1} << 32) + 7, (std::size_t{1} << 33)}) {
-      try {
+      const std::string what = what_of<lanes::WireFormatError>([&] {
         lanes::detail::check_frame_size(*entry, bytes, batch, "ProcessPoolExecutor::submit");
-        ADD_FAILURE() << bytes << " bytes passed the frame size check";
-      } catch (const lanes::WireFormatError& e) {
-        EXPECT_NE(std::string(e.what()).find(std::to_string(bytes)), std::string::npos) << e.what();
-        EXPECT_NE(std::string(e.what()).find("nothing was sent"), std::string::npos) << e.what();
-      }
+      });
+      expect_contains(what, {std::to_string(bytes), "nothing was sent"});
     }
   }
 }
@@ -787,12 +747,7 @@ TEST(ProcessPoolLife, FailingInitializerBreaksThePool) {
   options.initializer = lanes::remote_call(failing_init);
   lanes::ProcessPoolExecutor pool(options);
   auto f = pool.submit(square, 2);
-  try {
-    f.result();
-    FAIL() << "no error";
-  } catch (const lanes::BrokenProcessPool& e) {
-    EXPECT_NE(std::string(e.what()).find("no database here"), std::string::npos) << e.what();
-  }
+  expect_contains(what_of<lanes::BrokenProcessPool>([&] { f.result(); }), {"no database here"});
   EXPECT_THROW(pool.submit(square, 2), lanes::BrokenProcessPool);
 }
 
@@ -850,10 +805,8 @@ TEST(ProcessPoolLife, WorkersDieWithTheirParent) {
   ::close(fds[0]);
   int status = 0;
   ::waitpid(parent, &status, 0);
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!process_ended(worker) && std::chrono::steady_clock::now() < until)
-    std::this_thread::yield();
-  EXPECT_TRUE(process_ended(worker)) << "worker " << worker << " outlived its parent";
+  EXPECT_TRUE(wait_until([&] { return process_ended(worker); }))
+      << "worker " << worker << " outlived its parent";
 }
 
 TEST(ProcessPoolLife, ZeroWorkersIsAValueError) {

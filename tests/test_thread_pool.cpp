@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "pool_test_support.hpp"
+
 namespace {
 
 #if defined(LANES_SANITIZED)
@@ -25,10 +27,7 @@ constexpr int kManyTasks = 200'000;  // sanitizers make each task ~10x dearer
 constexpr int kManyTasks = 1'000'000;
 #endif
 
-class ThreadPool : public ::testing::TestWithParam<std::size_t> {
- protected:
-  std::size_t workers() const { return GetParam(); }
-};
+class ThreadPool : public lanes_test::WorkerCountTest {};
 
 /// Occupies every worker of `pool` until release() (a plain latch: it does not help).
 struct Blockers {
@@ -425,7 +424,7 @@ TEST_P(ThreadPool, DestructorRunsEveryQueuedJob) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ThreadPool, ::testing::Values(1, 2, 4),
-                         [](const auto& info) { return std::to_string(info.param) + "w"; });
+                         lanes_test::worker_count_name);
 
 TEST(ThreadPoolOptions, ZeroWorkersIsRefused) {
   EXPECT_THROW(lanes::ThreadPoolExecutor(std::size_t{0}), lanes::ValueError);
