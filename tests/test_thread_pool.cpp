@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "pool_test_support.hpp"
+
 namespace {
 
 #if defined(LANES_SANITIZED)
@@ -25,10 +27,7 @@ constexpr int kManyTasks = 200'000;  // sanitizers make each task ~10x dearer
 constexpr int kManyTasks = 1'000'000;
 #endif
 
-class ThreadPool : public ::testing::TestWithParam<std::size_t> {
- protected:
-  std::size_t workers() const { return GetParam(); }
-};
+class ThreadPool : public lanes_test::WorkerCountTest {};
 
 /// Occupies every worker of `pool` until release() (a plain latch: it does not help).
 struct Blockers {
@@ -296,6 +295,46 @@ TEST_P(ThreadPool, MapRethrowsAtTheFailingItem) {
   EXPECT_EQ(*it, 4);
 }
 
+TEST_P(ThreadPool, MapWithAChunkSizeFailsOnlyTheFailingItem) {
+  // Python's thread pool ignores chunksize: every item succeeds or fails alone.
+  lanes::ThreadPoolExecutor pool(workers());
+  std::vector<int> inputs{1, 2, 3, 4, 5, 6, 7};
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{100}}) {
+    std::atomic<int> calls{0};
+    auto results = pool.map(
+        [&calls](int x) {
+          ++calls;
+          if (x == 3) throw std::invalid_argument("three");
+          return x * 10;
+        },
+        inputs, std::nullopt, chunk);
+    auto it = results.begin();
+    EXPECT_EQ(*it, 10) << "chunksize " << chunk;
+    ++it;
+    EXPECT_EQ(*it, 20) << "chunksize " << chunk;
+    ++it;
+    EXPECT_THROW(*it, std::invalid_argument) << "chunksize " << chunk;
+    for (int x = 4; x <= 7; ++x) EXPECT_EQ(*++it, x * 10) << "chunksize " << chunk;
+    EXPECT_EQ(calls.load(), 7);
+  }
+}
+
+TEST_P(ThreadPool, MapWithAChunkSizeDeliversVoidResultsBeforeAFailure) {
+  lanes::ThreadPoolExecutor pool(workers());
+  std::atomic<int> calls{0};
+  auto results = pool.map(
+      [&calls](int x) {
+        ++calls;
+        if (x == 2) throw lanes::ValueError("two");
+      },
+      std::vector<int>{0, 1, 2, 3}, std::nullopt, 4);
+  EXPECT_NO_THROW(results.at(0));
+  EXPECT_NO_THROW(results.at(1));
+  EXPECT_THROW(results.at(2), lanes::ValueError);
+  EXPECT_NO_THROW(results.at(3));
+  EXPECT_EQ(calls.load(), 4);
+}
+
 TEST_P(ThreadPool, MapTimeoutThrowsTimeoutError) {
   std::latch gate(1);  // outlives the pool, which waits for the job that uses it
   lanes::ThreadPoolExecutor pool(workers());
@@ -385,15 +424,21 @@ TEST_P(ThreadPool, DestructorRunsEveryQueuedJob) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ThreadPool, ::testing::Values(1, 2, 4),
-                         [](const auto& info) { return std::to_string(info.param) + "w"; });
+                         lanes_test::worker_count_name);
 
 TEST(ThreadPoolOptions, ZeroWorkersIsRefused) {
   EXPECT_THROW(lanes::ThreadPoolExecutor(std::size_t{0}), lanes::ValueError);
 }
 
-TEST(ThreadPoolOptions, DefaultIsTheHardwareThreadCount) {
+TEST(ThreadPoolOptions, DefaultIsPythonsMinOf32AndCoresPlus4) {
+  // Python 3.8+: min(32, (os.cpu_count() or 1) + 4).
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t expected = std::min<std::size_t>(32, cores + 4);
   lanes::ThreadPoolExecutor pool;
-  EXPECT_EQ(pool.max_workers(), std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(pool.max_workers(), expected);
+  EXPECT_EQ(lanes::ThreadPoolExecutor::default_workers(), expected);
+  lanes::ThreadPoolExecutor with_options(lanes::ThreadPoolOptions{});
+  EXPECT_EQ(with_options.max_workers(), expected);
 }
 
 }  // namespace

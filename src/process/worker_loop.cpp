@@ -19,6 +19,7 @@
 #include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/detail/process/wire_types.hpp"
+#include "worker_spawn.hpp"
 
 namespace lanes::detail {
 namespace {
@@ -154,7 +155,7 @@ void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
 
 }  // namespace
 
-int run_process_worker(int fd) {
+int run_process_worker(int fd, WorkerSharedState* shared) {
   FrameReceiver in;
   ByteBuffer out;
   for (;;) {
@@ -180,6 +181,9 @@ int run_process_worker(int fd) {
                    static_cast<int>(::getpid()), static_cast<int>(header.kind));
       return 3;
     }
+    // From here the call counts as started: if this process dies, the pool must not
+    // run it again elsewhere.
+    if (shared) shared->taken_frame.store(header.task_id, std::memory_order_release);
     answer(header, payload, out);
     // What the task printed goes out before its answer: the caller sees it first.
     std::fflush(nullptr);

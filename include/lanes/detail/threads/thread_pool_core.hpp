@@ -1,6 +1,6 @@
 // lanes/detail/threads/thread_pool_core.hpp — the work-stealing scheduler behind ThreadPoolExecutor.
 //
-// The typed front (thread_pool.hpp) makes PoolJobs; this core only moves them:
+// The typed front (thread_pool.hpp) makes ThreadPoolJobs; this core only moves them:
 //   - every worker owns a Chase-Lev deque: a job submitted from inside the pool
 //     goes to the submitting worker's own deque (no shared cache line touched);
 //   - a job submitted from outside goes to the injection stack, a lock-free list

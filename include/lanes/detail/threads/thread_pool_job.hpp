@@ -23,7 +23,30 @@
 #include "lanes/detail/core/future_state.hpp"
 #include "lanes/detail/core/task_state.hpp"
 
+namespace lanes {
+template <class T>
+class Task;
+}  // namespace lanes
+
 namespace lanes::detail {
+
+template <class T>
+inline constexpr bool is_lanes_task = false;
+template <class T>
+inline constexpr bool is_lanes_task<Task<T>> = true;
+
+/// The compile-time refusal of a coroutine function given to a thread pool: its
+/// Task would only be created on a worker thread, never run there. Instantiating
+/// CheckPoolResult<R>::ok asserts R is not a Task.
+template <class R>
+struct CheckPoolResult {
+  static_assert(!is_lanes_task<std::remove_cvref_t<R>>,
+                "ThreadPoolExecutor: this callable is a coroutine function (it returns "
+                "lanes::Task); a worker thread would create the task, never run it. Run it on "
+                "an event loop instead: co_await it or create_task() on the loop, or "
+                "lanes::run_coroutine_threadsafe(task, loop) from another thread");
+  static constexpr bool ok = true;
+};
 
 /// A job as the scheduler sees it. It holds one reference to its own future state
 /// (the queue's), dropped by run() or drop_unrun().
@@ -55,6 +78,7 @@ class BoundCall {
                                                 std::invoke_result<F, Args...>>::type;
   /// What the Future holds: references and cv-qualifiers are dropped (a copy).
   using Result = std::remove_cvref_t<RawResult>;
+  static_assert(CheckPoolResult<Result>::ok);
 
   template <class G, class... A>
   explicit BoundCall(G&& fn, A&&... args)
