@@ -15,6 +15,10 @@ REQUIRED=(
   # tests/test_lanes_cli.cpp renders `lanes lab --report` in headless Chromium and decodes
   # the PNG with zlib; DejaVu gives the page's text a font.
   chromium fonts-dejavu-core zlib1g-dev
+  # the lanes CLI writes its --json output with nlohmann-json
+  nlohmann-json3-dev
+  # tests/test_lanes_cli.cpp draws the lab's progress bar in a 60-column terminal
+  tmux
 )
 # Installed when the archive has them; skipped without error otherwise.
 OPTIONAL=(lld-16)
