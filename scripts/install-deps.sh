@@ -17,8 +17,6 @@ REQUIRED=(
   chromium fonts-dejavu-core zlib1g-dev
   # the lanes CLI writes its --json output with nlohmann-json
   nlohmann-json3-dev
-  # tests/test_lanes_cli.cpp draws the lab's progress bar in a 60-column terminal
-  tmux
 )
 # Installed when the archive has them; skipped without error otherwise.
 OPTIONAL=(lld-16)

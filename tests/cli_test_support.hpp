@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #ifndef LANES_CLI_PATH
 #error "LANES_CLI_PATH must name the lanes binary (set by tools/lanes/CMakeLists.txt)"
 #endif
@@ -100,6 +102,16 @@ inline int count_lines(const std::string& s) {
   for (char c : s) n += c == '\n';
   if (!s.empty() && s.back() != '\n') ++n;
   return n;
+}
+
+/// Bad use of the command line: exit status 2, one line on stderr that starts with
+/// "lanes: " and mentions `mentions`, nothing on stdout.
+inline void expect_usage_error(const Ran& r, const std::string& mentions) {
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_EQ(r.err.rfind("lanes: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(mentions), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
 }
 
 /// What a program drew on a terminal `columns` wide: runs argv with stderr on a fresh

@@ -29,8 +29,8 @@ namespace lanes_cli::lab {
 
 namespace {
 
-// Kinds, stored in values[keys::kind] so the claims can find the rows.
-constexpr double kThreads = 1, kCoroutines = 2, kProcesses = 3;
+// Each row's kind (kinds::threads, ...) is stored in values[keys::kind] so the claims
+// can find the rows.
 
 std::string short_count(long n) {
   if (n >= 1000 && n % 1000 == 0) return fmt::format("{}k", n / 1000);
