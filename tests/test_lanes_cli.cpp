@@ -224,6 +224,7 @@ TEST(LanesCliLab, TextOutputHasATablePerExperimentAndTheClaims) {
     std::size_t columns = 0;
     for (unsigned char c : line) columns += (c & 0xC0) != 0x80;
     EXPECT_LE(columns, 100u) << line;
+    EXPECT_TRUE(line.empty() || line.back() != ' ') << "trailing space: '" << line << "'";
     start = nl + 1;
   }
 }

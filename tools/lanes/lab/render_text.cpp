@@ -31,13 +31,19 @@ std::string pad_left(const std::string& s, std::size_t width) {
   return w >= width ? s : std::string(width - w, ' ') + s;
 }
 
-/// Wraps `text` to `width` columns, every line after the first indented by `indent`.
+/// Wraps `text` to `width` columns at spaces (runs of them collapse to one), every line
+/// after the first indented by `indent`.
 std::string wrap(const std::string& text, std::size_t width, const std::string& indent) {
   std::string out, line;
   std::size_t start = 0;
   while (start <= text.size()) {
     auto space = text.find(' ', start);
     std::string word = text.substr(start, space == std::string::npos ? std::string::npos : space - start);
+    if (word.empty()) {  // a run of spaces: one is kept, so no line ends in a space
+      if (space == std::string::npos) break;
+      start = space + 1;
+      continue;
+    }
     if (!line.empty() && display_width(line) + 1 + display_width(word) > width) {
       out += line + "\n" + indent;
       line.clear();
