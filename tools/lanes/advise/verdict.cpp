@@ -158,7 +158,7 @@ Advice judge(const Evidence& e) {
     a.evidence.push_back(a.io_wait_share >= 0.5
                              ? "it waited on sockets, pipes or poll with almost no traffic: an "
                                "idle server, or a peer slow to answer"
-                             : "it waited without doing I/O: sleeping, or waiting on a lock or a "
+                             : "its waits were not I/O: sleeping, or waiting on a lock or a "
                                "signal");
   std::string programs;
   for (const auto& p : t.programs) programs += (programs.empty() ? "" : ", ") + p;
@@ -181,8 +181,8 @@ Advice judge(const Evidence& e) {
       else
         a.evidence.push_back(fmt::format("{:.0f}% of the CPU time is in the kernel, but its reads "
                                          "and writes are not many small ones ({:.0f} a second, {} "
-                                         "each on average): page faults, starting processes or "
-                                         "copying large buffers are likelier causes",
+                                         "each on average): the kernel time is in what the calls "
+                                         "do (disk syncs, copies, page faults), not in their number",
                                          pct, calls_per_s, bytes(static_cast<std::int64_t>(per_call))));
     }
   }
