@@ -1,7 +1,8 @@
 // tests/test_lanes_cli_advise.cpp — `lanes advise`, run as a user runs it: its bad uses,
 // and its verdicts on programs whose nature is known: a busy loop (CPU-bound), a sleep
 // (idle), `true` (too short to judge), two threads talking over a socket (I/O-bound,
-// although /proc/PID/io sees none of it), with valid UTF-8 JSON whatever the arguments.
+// although /proc/PID/io sees none of it), the small-system-calls hint only for small calls,
+// and valid UTF-8 JSON whatever the arguments.
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -134,6 +135,21 @@ TEST(LanesCliAdvise, SocketWaitsAreSeenAsIo) {
   bool mentions_sockets = false;
   for (const auto& line : report.at("evidence")) mentions_sockets |= line.get<std::string>().find("sockets") != std::string::npos;
   EXPECT_TRUE(mentions_sockets) << report.dump(2);
+}
+
+bool evidence_mentions(const Json& report, const std::string& words) {
+  for (const auto& line : report.at("evidence"))
+    if (line.get<std::string>().find(words) != std::string::npos) return true;
+  return false;
+}
+
+TEST(LanesCliAdvise, TheSmallSystemCallsHintChecksBytesPerCall) {
+  // Both spend their CPU time in the kernel; only the first does it in tiny calls.
+  Json tiny = advise_json({"dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=200000", "status=none"});
+  EXPECT_TRUE(evidence_mentions(tiny, "many small system calls")) << tiny.dump(2);
+  Json big = advise_json({"dd", "if=/dev/urandom", "of=/dev/null", "bs=1M", "count=100", "status=none"});
+  EXPECT_FALSE(evidence_mentions(big, "many small system calls")) << big.dump(2);
+  EXPECT_TRUE(evidence_mentions(big, "not many small ones")) << big.dump(2);
 }
 
 TEST(LanesCliAdvise, JsonIsValidUtf8WhateverTheArguments) {

@@ -172,18 +172,26 @@ Advice judge(const Evidence& e) {
     } else {
       const double per_call = static_cast<double>(io_bytes) / static_cast<double>(io_calls);
       const double calls_per_s = static_cast<double>(io_calls) / wall;
-      if (per_call < 4096 && calls_per_s >= 1000)
+      if (per_call < 4096 && calls_per_s >= 1000) {
         a.evidence.push_back(fmt::format("{:.0f}% of the CPU time is in the kernel, over {:.0f} "
                                          "reads and writes a second of {} each on average: many "
                                          "small system calls; batching them (bigger buffers) "
                                          "helps more than threads",
                                          pct, calls_per_s, bytes(static_cast<std::int64_t>(per_call))));
-      else
+      } else if (t.sockets_seen > 0) {
+        a.evidence.push_back(fmt::format("{:.0f}% of the CPU time is in the kernel; its counted "
+                                         "reads and writes ({:.0f} a second, {} each on average) "
+                                         "are only part of it: socket calls (send, recv, poll) "
+                                         "are not counted, and many small ones cost as much: "
+                                         "fewer, larger transfers help more than threads",
+                                         pct, calls_per_s, bytes(static_cast<std::int64_t>(per_call))));
+      } else {
         a.evidence.push_back(fmt::format("{:.0f}% of the CPU time is in the kernel, but its reads "
                                          "and writes are not many small ones ({:.0f} a second, {} "
                                          "each on average): the kernel time is in what the calls "
                                          "do (disk syncs, copies, page faults), not in their number",
                                          pct, calls_per_s, bytes(static_cast<std::int64_t>(per_call))));
+      }
     }
   }
 
