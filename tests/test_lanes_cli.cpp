@@ -4,8 +4,10 @@
 // the HTML report rendered by headless Chromium with bars where each chart is.
 // `lanes advise` has its own file, tests/test_lanes_cli_advise.cpp.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -349,6 +351,35 @@ TEST(LanesCliReport, ChromiumDrawsEveryChart) {
                         "\" data-scale=\"log\""),
               std::string::npos)
         << key;
+
+  // The dashed 1x line of each speed-up chart stays off the value labels: wherever a
+  // label (at most 6.5 px a character at 11 px) spans the line's x, no piece of the line
+  // runs through the label's text height.
+  for (std::size_t at = page.find("<svg class=\"chart\""); at != std::string::npos;
+       at = page.find("<svg class=\"chart\"", at + 1)) {
+    const std::string chart = page.substr(at, page.find("</svg>", at) - at);
+    std::vector<std::array<double, 3>> pieces;  // x, y1, y2
+    for (std::size_t l = chart.find("<line class=\"one-x\""); l != std::string::npos;
+         l = chart.find("<line class=\"one-x\"", l + 1)) {
+      double x = 0, y1 = 0, x2 = 0, y2 = 0;
+      ASSERT_EQ(std::sscanf(chart.c_str() + l, "<line class=\"one-x\" x1=\"%lf\" y1=\"%lf\" x2=\"%lf\" y2=\"%lf\"",
+                            &x, &y1, &x2, &y2), 4);
+      pieces.push_back({x, y1, y2});
+    }
+    for (std::size_t t = chart.find("<text class=\"value\""); t != std::string::npos;
+         t = chart.find("<text class=\"value\"", t + 1)) {
+      double x = 0, y = 0;
+      ASSERT_EQ(std::sscanf(chart.c_str() + t, "<text class=\"value\" x=\"%lf\" y=\"%lf\"", &x, &y), 2);
+      const std::size_t open = chart.find('>', t) + 1;
+      const std::string label = chart.substr(open, chart.find('<', open) - open);
+      const double w = 6.5 * static_cast<double>(label.size());
+      for (const auto& [lx, y1, y2] : pieces) {
+        if (lx < x - 2 || lx > x + w + 2) continue;
+        EXPECT_TRUE(y2 <= y - 10 || y1 >= y + 2)
+            << "the 1x line at x=" << lx << " crosses the label '" << label << "' at y=" << y;
+      }
+    }
+  }
 
   const std::string probe = dir.file("report-probe.html");
   {

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
       "lanes: Python's concurrency model for C++, measured on your machine.\n"
       "  lanes lab               measure the tutorial's claims (the GIL, threads vs processes,\n"
       "                          event loops, races) on this machine\n"
-      "  lanes advise -- CMD     is CMD CPU-bound or I/O-bound, and what would help",
+      "  lanes advise -- CMD     is CMD CPU-bound, I/O-bound or idle, and what would help",
       "lanes");
   app.set_help_all_flag("--help-all", "Print the help of every subcommand");
   app.set_version_flag("--version", "lanes " LANES_CLI_VERSION);
