@@ -155,6 +155,18 @@ int run_command(const AdviseOptions& o) {
     throw UsageError(fmt::format("advise: cannot run '{}': {}", o.command[0], std::strerror(rc)));
   }
 
+  // The moment it ends, taken by a thread that does nothing else: the sampling below
+  // reads all of /proc and may notice the end late (slowly under a sanitizer or a
+  // loaded machine), which would stretch a short command's wall time.
+  std::chrono::steady_clock::time_point t_end;
+  std::thread end_clock([pid, &t_end] {
+    siginfo_t info{};
+    // WNOWAIT: not reaped, so /proc keeps its final counters for the last sample.
+    while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    t_end = std::chrono::steady_clock::now();
+  });
+
   advise::TreeWatcher watcher(pid, true);
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   for (;;) {
@@ -163,8 +175,8 @@ int run_command(const AdviseOptions& o) {
   }
   // Ended but not reaped: /proc still shows it (a zombie) with its final counters.
   watcher.sample();
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  end_clock.join();  // it has returned: the child has ended
+  const double wall = std::chrono::duration<double>(t_end - t0).count();
   if (pidfd >= 0) close(pidfd);
 
   int status = 0;

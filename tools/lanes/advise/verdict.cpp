@@ -89,7 +89,9 @@ Advice judge(const Evidence& e) {
   const bool did_io = blocked_samples > 0 ? (a.io_wait_share >= 0.5 && (traffic || busy_waits))
                                           : traffic;
 
-  if (e.wall_s < kTooShortSeconds) {
+  // Too short: it ran (or could have run) for less than kTooShortSeconds; time spent
+  // waiting for a free core is the machine's load, not the program.
+  if (e.wall_s - t.runqueue_s < kTooShortSeconds) {
     a.kind = Kind::too_short;
   } else if (a.compute_share >= 0.75) {
     a.kind = Kind::cpu_bound;

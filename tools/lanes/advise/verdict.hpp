@@ -44,7 +44,8 @@ struct Advice {
 /// Shorter than this, start-up (exec, dynamic linking) is most of what was measured.
 inline constexpr double kTooShortSeconds = 0.1;
 
-/// The verdict. Too short to judge under kTooShortSeconds. Otherwise the compute share
+/// The verdict. Too short to judge under kTooShortSeconds (of wall time, less the time
+/// it waited for a free core). Otherwise the compute share
 /// is the larger of CPU / wall and, over the threads watched, CPU / (CPU + blocked):
 /// time spent waiting for a free core is left out, so neither a busy loop on a loaded
 /// machine nor a program slow to start on one is misjudged. CPU-bound at 0.75 or more,
