@@ -109,16 +109,18 @@ TEST(LanesCliAdvise, AnInstantCommandIsTooShortToJudge) {
 
 TEST(LanesCliAdvise, SocketWaitsAreSeenAsIo) {
   // Two threads of one process talk over a socket pair: send/recv, which /proc/PID/io
-  // does not count. The report sees the socket, the waits in it, and the wake-ups.
+  // does not count. The report sees the socket, the waits in it, and the wake-ups. The
+  // answering side takes 2 ms in select() each time, as a server waiting on its own
+  // backend would (a sleep() there would be a wait that is not I/O).
   if (run({"python3", "-c", "pass"}).status != 0) GTEST_SKIP() << "no python3 on PATH";
   const char* script =
-      "import socket, threading, time\n"
+      "import select, socket, threading\n"
       "a, b = socket.socketpair()\n"
       "def echo():\n"
       "    while True:\n"
       "        d = b.recv(4096)\n"
       "        if not d: break\n"
-      "        time.sleep(0.002)\n"
+      "        select.select([], [], [], 0.002)\n"
       "        b.sendall(d)\n"
       "t = threading.Thread(target=echo); t.start()\n"
       "for i in range(250):\n"
