@@ -19,6 +19,9 @@ BUILD_PKGS=(
   cmake ninja-build g++ ccache
   # tools/lanes: command line, formatting, --json output
   libcli11-dev libfmt-dev nlohmann-json3-dev
+  # the library's TLS (lanes/ssl.hpp) and io_uring backend, so the library `make` builds
+  # (and `cmake --install` installs) is the whole library
+  libssl-dev liburing-dev
   # `lanes lab` runs the same experiments in Python beside lanes
   python3
 )
@@ -30,8 +33,6 @@ TEST_PKGS=(
   # tests/test_lanes_cli.cpp renders `lanes lab --report` in headless Chromium and decodes
   # the PNG with zlib; DejaVu gives the page's text a font.
   chromium fonts-dejavu-core zlib1g-dev
-  # tests/test_lanes_cli.cpp draws the lab's progress bar in a 60-column terminal
-  tmux
   # the package_consumer test builds a program with `pkg-config --cflags --libs lanes`
   pkg-config
   # examples_http_server_ab / _wrk: real HTTP clients against examples/http_server
