@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <system_error>
 
 namespace lanes {
@@ -120,8 +121,12 @@ void report_unretrieved(const std::exception_ptr& error) noexcept {
 }
 
 void report_never_awaited() noexcept {
-  const bool debug = tls_current_loop ? tls_current_loop->get_debug() : debug_from_environment();
-  if (!debug) return;
+  // On by default, as Python's RuntimeWarning; LANES_NO_UNAWAITED_WARNING=1 silences it.
+  static const bool silenced = [] {
+    const char* v = std::getenv("LANES_NO_UNAWAITED_WARNING");
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  if (silenced) return;
   ExceptionContext context{
       "a lanes::Task was destroyed without ever being awaited: co_await it or pass it to "
       "create_task",
@@ -134,6 +139,66 @@ void report_never_awaited() noexcept {
 }
 
 }  // namespace detail
+
+// ---- run_until_complete's stop ---------------------------------------------------
+
+struct detail::StopOnDone::Node : detail::DoneCallback {
+  std::mutex mutex;
+  EventLoop* loop = nullptr;  // guarded by mutex; null once the owner detached
+  // Invariant: one reference for the owner, one while the node is listed in the
+  // future (dropped by invoke or discard), one per stop posted and not yet run.
+  std::atomic<int> refs{2};
+
+  void drop() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  static void on_done(detail::DoneCallback* self, detail::FutureStateBase&) noexcept {
+    auto* node = static_cast<Node*>(self);
+    {
+      std::lock_guard<std::mutex> guard(node->mutex);
+      if (node->loop == tls_current_loop && node->loop != nullptr) {
+        node->loop->stop();
+      } else if (node->loop) {
+        node->refs.fetch_add(1, std::memory_order_relaxed);
+        try {
+          node->loop->post({&Node::stop_posted, node});
+        } catch (...) {
+          std::terminate();  // out of memory: the loop could never be stopped
+        }
+      }
+    }
+    node->drop();
+  }
+  static void stop_posted(void* arg) noexcept {
+    auto* node = static_cast<Node*>(arg);
+    {
+      std::lock_guard<std::mutex> guard(node->mutex);
+      if (node->loop) node->loop->stop();
+    }
+    node->drop();
+  }
+};
+
+detail::StopOnDone::StopOnDone(EventLoop& loop, FutureStateBase& state)
+    : state_(&state), node_(new Node) {
+  node_->loop = &loop;
+  node_->invoke = &Node::on_done;
+  node_->discard = [](DoneCallback* self) noexcept { static_cast<Node*>(self)->drop(); };
+  if (!state.add_callback(node_)) {
+    node_->drop();  // done already: never listed
+    loop.stop();    // run_forever then runs one iteration and returns
+  }
+}
+
+detail::StopOnDone::~StopOnDone() {
+  const bool listed = state_->remove_callback(node_);
+  {
+    std::lock_guard<std::mutex> guard(node_->mutex);
+    node_->loop = nullptr;
+  }
+  if (listed) node_->drop();
+  node_->drop();
+}
 
 EventLoop& get_running_loop() {
   if (!tls_current_loop || !tls_current_loop->is_running())
@@ -357,8 +422,14 @@ void EventLoop::cancel_all_tasks() {
   running_ = true;
   try {
     while (live_count_ > 0) run_once();
+    // One more pass: the done callbacks the last endings queued (each cancelled
+    // task's callbacks run once, seeing it cancelled, as with Python's gather).
+    // stopping_ keeps it from sleeping when nothing is ready.
+    stopping_ = true;
+    run_once();
   } catch (...) {
     running_ = false;
+    stopping_ = false;
     throw;
   }
   running_ = false;
