@@ -81,7 +81,7 @@ auto call_keeping_alive(F f, Args... args)
 class ThreadPoolExecutor;  // thread_pool.hpp
 namespace detail {
 /// The loop's default executor (to_thread, run_in_executor(nullptr, ...)): made on
-/// first use, shut down by close(), waiting for its jobs. In src/threads/thread_pool_core.cpp.
+/// first use, shut down by close(), waiting for its jobs. In src/threads/default_executor.cpp.
 ThreadPoolExecutor& default_executor(EventLoop& loop);
 }  // namespace detail
 
@@ -218,11 +218,19 @@ class EventLoop {
   Clock::duration slow_callback_duration() const noexcept { return slow_callback_; }
 
   /// Number of tasks created on this loop and not finished.
-  std::size_t live_tasks() const noexcept { return live_count_; }
+  std::size_t live_tasks() const noexcept { return live_.size(); }
 
   // ---- Internals used by lanes' own awaitables; not part of the API. ----
   void schedule(detail::ReadyJob job) { ready_.push(job); }
   void post(detail::ReadyJob job);
+  /// A module registers (+1) or unregisters (-1) a descriptor of lanes' own with
+  /// the reactor (the signal eventfd): it does not count as the user's I/O when
+  /// the loop decides whether it may skip polling.
+  void count_internal_descriptor(int delta) noexcept {
+    internal_descriptors_ = static_cast<std::size_t>(static_cast<long>(internal_descriptors_) + delta);
+  }
+  /// How many times the loop has polled the reactor (for tests and benchmarks).
+  std::uint64_t reactor_polls() const noexcept { return reactor_polls_; }
   void add_timer(detail::TimerNode& node) { timers_.push(&node); }
   void remove_timer(detail::TimerNode& node) noexcept { timers_.remove(&node); }
   detail::Reactor& reactor() noexcept { return *reactor_; }
@@ -250,11 +258,21 @@ class EventLoop {
   };
   void run_once();
   void drain_remote();
+  void push_remote(Remote item);
+  std::shared_ptr<Handle::Entry> make_entry(std::function<void()> fn);
   void check_open() const;
   static void wake_thunk(detail::IoWatcher* self, std::uint32_t events) noexcept;
 
+  // At most this many iterations in a row skip the poll (see run_once).
+  static constexpr unsigned kMaxSkippedPolls = 64;
+  static constexpr Clock::duration kMaxPollGap = std::chrono::milliseconds(2);
+
   detail::ReadyQueue ready_;
   detail::TimerHeap timers_;
+  std::size_t internal_descriptors_ = 0;  // the wake-up eventfd, the signal eventfd
+  unsigned skipped_polls_ = 0;
+  std::uint64_t reactor_polls_ = 0;
+  Clock::time_point last_poll_{};
   std::unique_ptr<detail::Reactor> reactor_;
   int wake_fd_ = -1;
   struct WakeWatcher : detail::IoWatcher {
@@ -270,8 +288,7 @@ class EventLoop {
 
   std::vector<std::pair<const void*, std::unique_ptr<detail::LoopExtension>>> extensions_;
 
-  detail::TaskCoreBase* live_head_ = nullptr;
-  std::size_t live_count_ = 0;
+  detail::IntrusiveList<detail::TaskCoreBase, &detail::TaskCoreBase::live_links> live_;
 
   ExceptionHandler handler_;
   Clock::duration slow_callback_ = std::chrono::milliseconds(100);

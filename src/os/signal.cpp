@@ -80,9 +80,11 @@ class SignalService final : public LoopExtension {
     watch_.ready = &SignalService::ready_thunk;
     io_.open(loop, fd);
     io_.read_waiter = &watch_;
+    loop.count_internal_descriptor(+1);
   }
   ~SignalService() override {
     while (!handlers_.empty()) remove(handlers_.begin()->first);
+    loop_->count_internal_descriptor(-1);
   }
 
   void add(int sig, std::function<void()> callback) {

@@ -201,7 +201,7 @@ class MultiWait {
 
 /// The leaf awaitable over a MultiWait: suspends the task until the block's wake
 /// condition, the optional deadline, or a cancellation.
-class MultiWaitAwaiter : CancelHook, TimerNode {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] MultiWaitAwaiter : CancelHook, TimerNode {
  public:
   using Clock = std::chrono::steady_clock;
   /// What a cancellation of the waiting task does: `forward` cancels the futures

@@ -11,6 +11,8 @@
 #include <coroutine>
 #include <cstdint>
 
+#include "lanes/detail/core/intrusive_list.hpp"
+
 namespace lanes {
 class EventLoop;
 }
@@ -88,9 +90,8 @@ class TaskCoreBase {
   /// find a cycle of tasks awaiting each other (loop thread only).
   FutureStateBase* waiting_on = nullptr;
 
-  /// The loop's list of live tasks (for run()'s clean-up and close()).
-  TaskCoreBase* next_live = nullptr;
-  TaskCoreBase* prev_live = nullptr;
+  /// Links in the loop's list of live tasks (for run()'s clean-up and close()).
+  ListLinks<TaskCoreBase> live_links;
 
  protected:
   ~TaskCoreBase() = default;
