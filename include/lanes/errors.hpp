@@ -4,6 +4,13 @@
 // std::runtime_error), so `catch (const lanes::Error&)` catches all of them, except the
 // OSError family, which is a std::system_error; `what()` always says what went wrong
 // and what to do about it.
+//
+// CancelledError and KeyboardInterrupt are not errors: they derive from
+// lanes::BaseException and not from std::exception (Python 3.8 moved CancelledError
+// out of Exception for the same reason), so that `catch (const std::exception&)`
+// inside a task does not swallow a cancellation. To catch "everything but
+// cancellation", catch std::exception; `catch (...)` still sees them and must
+// rethrow.
 #pragma once
 
 #include <cstddef>
@@ -23,12 +30,29 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Thrown at a task's suspension point when the task is cancelled (asyncio.CancelledError).
-/// A task may catch it; a task that lets it escape ends cancelled.
-class CancelledError : public Error {
+/// Base of the exceptions that stop work instead of reporting a failure
+/// (CancelledError, KeyboardInterrupt: Python's BaseException subclasses that are
+/// not Exception). Deliberately not a std::exception, so that a generic
+/// `catch (const std::exception&)` lets them through. what() gives the message.
+class BaseException {
  public:
-  CancelledError() : Error("the operation was cancelled") {}
-  explicit CancelledError(const std::string& msg) : Error(msg) {}
+  explicit BaseException(const std::string& msg) : message_(msg) {}
+  virtual ~BaseException() = default;
+  /// The message; never null.
+  virtual const char* what() const noexcept { return message_.what(); }
+
+ private:
+  std::runtime_error message_;  // a copy that cannot throw, as exceptions need
+};
+
+/// Thrown at a task's suspension point when the task is cancelled (asyncio.CancelledError).
+/// A task may catch it; a task that lets it escape ends cancelled. Not a
+/// std::exception (see BaseException): `catch (const std::exception&)` does not
+/// catch it, `catch (const lanes::CancelledError&)` and `catch (...)` do.
+class CancelledError : public BaseException {
+ public:
+  CancelledError() : BaseException("the operation was cancelled") {}
+  explicit CancelledError(const std::string& msg) : BaseException(msg) {}
 };
 
 /// A deadline passed: wait_for, timeout scopes, Future::result(timeout).
@@ -293,10 +317,12 @@ class LimitOverrunError : public ValueError {
 };
 
 /// lanes::run was interrupted by SIGINT (Ctrl-C): the main task was cancelled, its
-/// clean-up ran, and run() throws this (Python's KeyboardInterrupt).
-class KeyboardInterrupt : public Error {
+/// clean-up ran, and run() throws this (Python's KeyboardInterrupt). Not a
+/// std::exception (see BaseException). Left uncaught out of main(), it prints one
+/// line on stderr and ends the process by SIGINT (shell status 130), as Python does.
+class KeyboardInterrupt : public BaseException {
  public:
-  KeyboardInterrupt() : Error("interrupted by SIGINT (Ctrl-C): the main task was cancelled") {}
+  KeyboardInterrupt() : BaseException("interrupted by SIGINT (Ctrl-C): the main task was cancelled") {}
 };
 
 /// Throws the OSError subclass that fits `code` (an errno value), with a message
@@ -305,8 +331,9 @@ class KeyboardInterrupt : public Error {
 /// The exception throw_os_error would throw, without throwing it.
 std::exception_ptr make_os_error(int code, const std::string& what);
 
-/// The one-line description of any exception_ptr: "TypeName: what()".
-/// Never throws; unknown exception types are described as "unknown exception".
+/// The one-line description of any exception_ptr: "TypeName: what()" (also for
+/// CancelledError and KeyboardInterrupt). Never throws; unknown exception types are
+/// described by their type name.
 std::string describe_exception(const std::exception_ptr& error) noexcept;
 
 }  // namespace lanes

@@ -58,7 +58,7 @@ class StreamRef {
 };
 
 /// Waits until the reader's buffer grows (or the stream ends or fails).
-class FillAwaiter : public IoAwaiter<FillAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] FillAwaiter : public IoAwaiter<FillAwaiter> {
  public:
   explicit FillAwaiter(StreamCore& core) noexcept : core_(&core), mark_(core.buffered()) {}
   bool attempt() noexcept { return core_->buffered() > mark_ || core_->fill_once(); }
@@ -75,7 +75,7 @@ class FillAwaiter : public IoAwaiter<FillAwaiter> {
 };
 
 /// StreamReader::readinto: bytes straight into the caller's memory.
-class ReadIntoAwaiter : public IoAwaiter<ReadIntoAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] ReadIntoAwaiter : public IoAwaiter<ReadIntoAwaiter> {
  public:
   ReadIntoAwaiter(std::shared_ptr<StreamCore> core, char* dst, std::size_t size) noexcept
       : core_(std::move(core)), dst_(dst), size_(size) {}
@@ -100,7 +100,7 @@ class ReadIntoAwaiter : public IoAwaiter<ReadIntoAwaiter> {
 };
 
 /// StreamWriter::drain.
-class DrainAwaiter : public ListAwaiter<DrainAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] DrainAwaiter : public ListAwaiter<DrainAwaiter> {
  public:
   explicit DrainAwaiter(std::shared_ptr<StreamCore> core) noexcept
       : ListAwaiter(core->drain_waiters()), core_(std::move(core)) {}
@@ -112,7 +112,7 @@ class DrainAwaiter : public ListAwaiter<DrainAwaiter> {
 };
 
 /// StreamWriter::wait_closed.
-class WaitClosedAwaiter : public ListAwaiter<WaitClosedAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] WaitClosedAwaiter : public ListAwaiter<WaitClosedAwaiter> {
  public:
   explicit WaitClosedAwaiter(std::shared_ptr<StreamCore> core) noexcept
       : ListAwaiter(core->closed_waiters()), core_(std::move(core)) {}

@@ -29,6 +29,8 @@ std::string describe_exception(const std::exception_ptr& error) noexcept {
       std::rethrow_exception(error);
     } catch (const std::exception& e) {
       return demangle(typeid(e).name()) + ": " + e.what();
+    } catch (const BaseException& e) {
+      return demangle(typeid(e).name()) + ": " + e.what();
     } catch (...) {
       const std::type_info* type = abi::__cxa_current_exception_type();
       return type ? demangle(type->name()) + " (not derived from std::exception)"

@@ -44,6 +44,8 @@ std::pair<std::string, std::string> describe_current() {
     throw;
   } catch (const std::exception& e) {
     return {demangle(typeid(e).name()), e.what()};
+  } catch (const BaseException& e) {  // CancelledError: not a std::exception
+    return {demangle(typeid(e).name()), e.what()};
   } catch (...) {
     const std::type_info* t = abi::__cxa_current_exception_type();
     return {t ? demangle(t->name()) : std::string("unknown exception"),

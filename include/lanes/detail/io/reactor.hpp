@@ -38,7 +38,9 @@ class Reactor {
   virtual void modify(int fd, std::uint32_t events, IoWatcher* watcher) = 0;
   /// Stops watching `fd`; harmless if it is not watched.
   virtual void remove(int fd) noexcept = 0;
-  /// Number of descriptors watched, the loop's own wake-up descriptor excluded.
+  /// Number of descriptors watched, all of them: the loop's own wake-up eventfd
+  /// (and signal eventfd) included. The loop subtracts its own to decide whether
+  /// it may skip a poll (EventLoop::count_internal_descriptor).
   virtual std::size_t watched() const noexcept = 0;
 
   /// Sleeps in the kernel until a descriptor is ready or `timeout` passes (a
