@@ -1,6 +1,8 @@
 // Descriptions of errors for messages and reports.
 #include "lanes/errors.hpp"
 
+#include "lanes/detail/core/exception_text.hpp"
+
 #include <cxxabi.h>
 #include <netdb.h>
 
@@ -25,21 +27,34 @@ std::string demangle(const char* mangled) {
 std::string describe_exception(const std::exception_ptr& error) noexcept {
   if (!error) return "no exception";
   try {
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      return demangle(typeid(e).name()) + ": " + e.what();
-    } catch (const BaseException& e) {
-      return demangle(typeid(e).name()) + ": " + e.what();
-    } catch (...) {
-      const std::type_info* type = abi::__cxa_current_exception_type();
-      return type ? demangle(type->name()) + " (not derived from std::exception)"
-                  : std::string("unknown exception");
-    }
+    detail::ExceptionText text = detail::exception_text(error);
+    return text.message.empty() ? text.type : text.type + ": " + text.message;
   } catch (...) {
     return "unknown exception";
   }
 }
+
+namespace detail {
+
+ExceptionText exception_text(const std::exception_ptr& error) noexcept {
+  try {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      return {demangle(typeid(e).name()), e.what()};
+    } catch (const BaseException& e) {  // CancelledError, KeyboardInterrupt
+      return {demangle(typeid(e).name()), e.what()};
+    } catch (...) {
+      const std::type_info* type = abi::__cxa_current_exception_type();
+      return {type ? demangle(type->name()) : std::string("unknown exception"),
+              "(an exception not derived from std::exception)"};
+    }
+  } catch (...) {
+    return {"unknown exception", ""};
+  }
+}
+
+}  // namespace detail
 
 std::string ExceptionGroup::describe(const std::string& message,
                                       const std::vector<std::exception_ptr>& errors) {

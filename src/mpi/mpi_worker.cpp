@@ -6,7 +6,6 @@
 // (Open MPI's MPI_Recv polls shared memory at 100% CPU), so the loop probes with
 // MPI_Improbe, spins for a short while after each message (a pipelined next call is
 // usually already there), then sleeps between probes, the sleep doubling up to 1 ms.
-#include <cxxabi.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,9 +16,9 @@
 #include <exception>
 #include <memory>
 #include <string>
-#include <typeinfo>
 #include <utility>
 
+#include "lanes/detail/core/exception_text.hpp"
 #include "lanes/detail/mpi/mpi_core.hpp"
 #include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
@@ -28,26 +27,6 @@
 
 namespace lanes::detail {
 namespace {
-
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                             std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(name);
-}
-
-/// Type name and what() of the exception being handled.
-std::pair<std::string, std::string> current_exception_text() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return {demangle(typeid(e).name()), e.what()};
-  } catch (...) {
-    const std::type_info* t = abi::__cxa_current_exception_type();
-    return {t ? demangle(t->name()) : std::string("unknown exception"),
-            "(an exception not derived from std::exception)"};
-  }
-}
 
 void error_frame(ByteBuffer& out, std::uint64_t id, ErrorKind kind, std::string_view type,
                  const std::string& message) {
@@ -89,7 +68,7 @@ void run_call(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
     try {
       fn->invoke(in, w, args_ok, true);
     } catch (...) {
-      auto [type, message] = current_exception_text();
+      auto [type, message] = exception_text(std::current_exception());
       error_frame(out, h.task_id, args_ok ? ErrorKind::exception : ErrorKind::bad_arguments, type,
                   message);
       return;
@@ -110,7 +89,7 @@ void run_call(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
       try {
         fn->invoke(in, w, args_ok, i + 1 == n);
       } catch (...) {
-        auto [type, message] = current_exception_text();
+        auto [type, message] = exception_text(std::current_exception());
         if (!args_ok) {  // the rest of the batch cannot be located: refuse all of it
           error_frame(out, h.task_id, ErrorKind::bad_arguments, type, message);
           return;

@@ -3,7 +3,6 @@
 // closed the socket, or died) and the start-up hook then _exit()s.
 #include "worker_loop.hpp"
 
-#include <cxxabi.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,8 +13,8 @@
 #include <exception>
 #include <memory>
 #include <string>
-#include <typeinfo>
 
+#include "lanes/detail/core/exception_text.hpp"
 #include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/detail/process/wire_types.hpp"
@@ -29,28 +28,6 @@ std::uint64_t now_ns() noexcept {
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
          static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                             std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(name);
-}
-
-/// Type name and message of the exception being handled.
-std::pair<std::string, std::string> describe_current() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return {demangle(typeid(e).name()), e.what()};
-  } catch (const BaseException& e) {  // CancelledError: not a std::exception
-    return {demangle(typeid(e).name()), e.what()};
-  } catch (...) {
-    const std::type_info* t = abi::__cxa_current_exception_type();
-    return {t ? demangle(t->name()) : std::string("unknown exception"),
-            "(an exception not derived from std::exception)"};
-  }
 }
 
 /// False if the pool is gone (EPIPE and the like): the worker then just ends.
@@ -110,7 +87,7 @@ void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
     try {
       fn->invoke(in, w, args_ok, true);
     } catch (...) {
-      auto [type, message] = describe_current();
+      auto [type, message] = exception_text(std::current_exception());
       refuse(out, h.task_id, args_ok ? ErrorKind::exception : ErrorKind::bad_arguments, type,
              message);
       return;
@@ -132,11 +109,11 @@ void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
         fn->invoke(in, w, args_ok, i + 1 == n);
       } catch (...) {
         if (!args_ok) {  // the rest of the batch cannot be found: refuse all of it
-          auto [type, message] = describe_current();
+          auto [type, message] = exception_text(std::current_exception());
           refuse(out, h.task_id, ErrorKind::bad_arguments, type, message);
           return;
         }
-        auto [type, message] = describe_current();
+        auto [type, message] = exception_text(std::current_exception());
         out.resize_within_capacity(mark);
         w.pod(std::uint8_t{0});
         w.length(type.size());
