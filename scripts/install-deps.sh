@@ -11,6 +11,8 @@ REQUIRED=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libuv1-dev libtbb-dev liburing-dev libfmt-dev libcli11-dev
   libcereal-dev
+  # TLS (lanes/ssl.hpp): OpenSSL 3's headers and the CLI the TLS benchmark compares with.
+  libssl-dev openssl
   python3 python3-uvloop nodejs golang-go
   # tests/test_lanes_cli.cpp renders `lanes lab --report` in headless Chromium and decodes
   # the PNG with zlib; DejaVu gives the page's text a font.
