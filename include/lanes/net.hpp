@@ -45,16 +45,16 @@ struct ConnectOptions {
   /// The reader's limit for readline / readuntil.
   std::size_t limit = StreamReader::kDefaultLimit;
   /// TLS: the handshake is done before open_connection returns (ssl.hpp).
-  std::optional<SSLContext> ssl;
+  std::optional<SSLContext> ssl = std::nullopt;
   /// The name sent in SNI and checked against the certificate; default: `host`
   /// (required with open_unix_connection). "" sends none (then the context's
   /// check_hostname must be off). Only with `ssl`.
-  std::optional<std::string> server_hostname;
+  std::optional<std::string> server_hostname = std::nullopt;
   /// How long the TLS handshake may take (default 60 s): then TimeoutError. Only with `ssl`.
-  std::optional<std::chrono::duration<double>> ssl_handshake_timeout;
+  std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
   /// How long close() may wait to send the last bytes and close_notify (default
   /// 30 s): then the connection is aborted. Only with `ssl`.
-  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout;
+  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout = std::nullopt;
 };
 
 struct ServerOptions {
@@ -72,12 +72,12 @@ struct ServerOptions {
   /// connection's handshake runs before its handler; a connection whose handshake
   /// fails or times out is closed without running the handler (and, as in asyncio,
   /// reported only when the loop is in debug mode).
-  std::optional<SSLContext> ssl;
+  std::optional<SSLContext> ssl = std::nullopt;
   /// How long a client's handshake may take (default 60 s). Only with `ssl`.
-  std::optional<std::chrono::duration<double>> ssl_handshake_timeout;
+  std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
   /// How long closing a connection may wait to send close_notify (default 30 s).
   /// Only with `ssl`.
-  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout;
+  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout = std::nullopt;
 };
 
 /// The handler a server runs, as a new task, for each connection.

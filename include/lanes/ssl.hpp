@@ -161,12 +161,12 @@ class SSLContext {
 struct StartTLSOptions {
   /// The server's name for SNI and the hostname check (client side); required when
   /// the context checks host names.
-  std::optional<std::string> server_hostname;
+  std::optional<std::string> server_hostname = std::nullopt;
   /// How long the handshake may take (default 60 s); then TimeoutError.
-  std::optional<std::chrono::duration<double>> ssl_handshake_timeout;
+  std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
   /// How long closing may wait to send the last bytes and close_notify (default
   /// 30 s); then the connection is aborted.
-  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout;
+  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout = std::nullopt;
 };
 
 /// ssl.create_default_context: for SERVER_AUTH a client context with the system CA

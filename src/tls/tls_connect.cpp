@@ -83,9 +83,14 @@ Task<void> tls_handshake(std::shared_ptr<StreamCore> core, TlsParams params) {
     core->abort();
     throw TimeoutError("TLS handshake took longer than " + seconds_text(limit) +
                        " s (ssl_handshake_timeout): the connection was aborted");
-  } catch (...) {
+  } catch (const CancelledError&) {
     session->detach();
     core->abort();
+    throw;
+  } catch (...) {
+    // A TLS refusal: its alert is on its way; the peer sees it, then the end.
+    session->detach();
+    core->close();
     throw;
   }
   core->set_layer(std::move(session));
