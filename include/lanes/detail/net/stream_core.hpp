@@ -8,6 +8,10 @@
 // empty, and keeps only what the kernel did not take; the reactor flushes the rest
 // as room appears, and drain() bounds it with high/low water marks.
 //
+// Bytes move through a StreamTransport (detail/net/stream_transport.hpp): the
+// descriptor itself by default, or one set with set_transport() (TLS). The core
+// turns each IoResult into its readiness flags, buffers, errors and wake-ups.
+//
 // A core without a descriptor is a standalone StreamReader fed by feed_data().
 // Loop-thread only.
 #pragma once
@@ -20,6 +24,7 @@
 
 #include "lanes/address.hpp"
 #include "lanes/detail/io/io_handle.hpp"
+#include "lanes/detail/net/stream_transport.hpp"
 #include "lanes/detail/sync/wait_list.hpp"
 
 namespace lanes::detail {
@@ -108,6 +113,11 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   SocketAddress sockname() const;
   void set_tracker(std::shared_ptr<ConnectionTracker> tracker) noexcept;
 
+  /// Puts `transport` between the buffers and the descriptor (after attach(),
+  /// before the first read or write). Null restores the plain transport.
+  void set_transport(std::unique_ptr<StreamTransport> transport) noexcept;
+  StreamTransport& transport() noexcept { return *transport_; }
+
   /// The StreamReader/StreamWriter handles alive; the last one gone closes the
   /// stream (after flushing, keeping itself alive meanwhile).
   void add_handle() noexcept { ++handles_; }
@@ -124,9 +134,18 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   void do_shutdown() noexcept;
   void finish_close() noexcept;
   void wake_reader() noexcept;
+  /// One transport read into `dst`; updates the readiness flag, eof_ and
+  /// read_error_. True when done (bytes in `n`, or the end, or an error).
+  bool read_once(char* dst, std::size_t size, std::size_t& n) noexcept;
+  /// Writes from `data` until done, blocked or failed; returns the bytes taken.
+  /// Stores the error (set_write_error) on failure.
+  std::size_t write_out(const char* data, std::size_t size) noexcept;
 
   IoHandle io_;
   Kind kind_ = Kind::fed;
+  PlainTransport plain_{io_, false};
+  std::unique_ptr<StreamTransport> custom_;
+  StreamTransport* transport_ = &plain_;
   std::size_t limit_;
 
   std::string rbuf_;
