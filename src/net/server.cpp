@@ -15,6 +15,7 @@
 #include <chrono>
 #include <unordered_set>
 
+#include "lanes/detail/io/syscall.hpp"
 #include "lanes/detail/net/socket.hpp"
 #include "lanes/detail/sync/wait_list.hpp"
 #include "lanes/detail/tls/tls_handshake.hpp"
@@ -214,7 +215,8 @@ void ServerCore::start_connection(int fd) noexcept {
 void ServerCore::accept(Listener& l) noexcept {
   if (!serving_ || !l.io.is_open()) return;
   for (int i = 0; i < kAcceptBatch; ++i) {
-    const int fd = ::accept4(l.io.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    const int fd = retry_eintr(
+        [&] { return ::accept4(l.io.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC); });
     if (fd >= 0) {
       start_connection(fd);
       if (closed_) return;  // a handler's first step cannot run here, but be safe
@@ -226,7 +228,7 @@ void ServerCore::accept(Listener& l) noexcept {
       l.io.read_waiter = &l;
       return;
     }
-    if (err == EINTR || err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
+    if (err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
     // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM...): the
     // pending connection stays queued and the socket stays readable; retrying now
     // would spin. Report, and try again a little later.

@@ -2,9 +2,7 @@
 #include "lanes/detail/net/stream_core.hpp"
 
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "lanes/errors.hpp"
@@ -47,6 +45,12 @@ void StreamCore::attach(EventLoop& loop, int fd, Kind kind) {
   ignore_sigpipe();
   io_.open(loop, fd);
   kind_ = kind;
+  plain_.set_socket(kind == Kind::socket);
+}
+
+void StreamCore::set_transport(std::unique_ptr<StreamTransport> transport) noexcept {
+  custom_ = std::move(transport);
+  transport_ = custom_ ? custom_.get() : &plain_;
 }
 
 void StreamCore::set_tracker(std::shared_ptr<ConnectionTracker> tracker) noexcept {
@@ -114,30 +118,38 @@ bool StreamCore::fill_once() noexcept {
   }
   if (!io_.readable) return false;
   char* buf = scratch();
-  for (;;) {
-    const ssize_t k = ::read(io_.fd(), buf, kReadChunk);
-    if (k > 0) {
-      // A short read emptied the socket: the next arrival is a new edge.
-      if (static_cast<std::size_t>(k) < kReadChunk && !io_.hangup) io_.readable = false;
-      try {
-        rbuf_.append(buf, static_cast<std::size_t>(k));
-      } catch (...) {
-        read_error_ = std::current_exception();
-      }
-      return true;
+  std::size_t n = 0;
+  if (!read_once(buf, kReadChunk, n)) return false;
+  if (n > 0) {
+    try {
+      rbuf_.append(buf, n);
+    } catch (...) {
+      read_error_ = std::current_exception();
     }
-    if (k == 0) {
+  }
+  return true;
+}
+
+bool StreamCore::read_once(char* dst, std::size_t size, std::size_t& n) noexcept {
+  n = 0;
+  const IoResult r = transport_->read_some(dst, size);
+  switch (r.status) {
+    case IoResult::Status::done:
+      // A short read emptied the socket: the next arrival is a new edge.
+      if (r.bytes < size && !io_.hangup) io_.readable = false;
+      n = r.bytes;
+      return true;
+    case IoResult::Status::eof:
       eof_ = true;
       return true;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    case IoResult::Status::would_block:
       io_.readable = false;
       return false;
-    }
-    read_error_ = make_os_error(errno, "reading from a stream");
-    return true;
+    case IoResult::Status::error:
+      break;
   }
+  read_error_ = make_os_error(r.error, "reading from a stream");
+  return true;
 }
 
 bool StreamCore::read_into_once(char* dst, std::size_t size, std::size_t& n) noexcept {
@@ -151,31 +163,15 @@ bool StreamCore::read_into_once(char* dst, std::size_t size, std::size_t& n) noe
   if (read_error_ || eof_ || size == 0) return true;
   if (!io_.is_open() || !io_.loop() || (!io_.readable && !layer_)) return fill_once();
   if (layer_) {
+    // The layer reads the socket itself and may hold decrypted bytes the socket
+    // no longer shows: it is asked whatever the readiness flag says.
     const std::ptrdiff_t k = layer_->read(dst, size, layer_out_, read_error_);
     send_layer_output();
     if (k > 0) n = static_cast<std::size_t>(k);
     if (k == 0) eof_ = true;
     return k != StreamLayer::kWouldBlock;
   }
-  for (;;) {
-    const ssize_t k = ::read(io_.fd(), dst, size);
-    if (k > 0) {
-      if (static_cast<std::size_t>(k) < size && !io_.hangup) io_.readable = false;
-      n = static_cast<std::size_t>(k);
-      return true;
-    }
-    if (k == 0) {
-      eof_ = true;
-      return true;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      io_.readable = false;
-      return false;
-    }
-    read_error_ = make_os_error(errno, "reading from a stream");
-    return true;
-  }
+  return read_once(dst, size, n);
 }
 
 void StreamCore::wake_reader() noexcept {
@@ -251,29 +247,31 @@ void StreamCore::send_bytes(const char* data, std::size_t size) {
   if (!io_.is_open()) throw RuntimeError("the stream is closed");
   if (size == 0) return;
   if (write_buffer_size() == 0 && io_.writable) {
-    for (;;) {
-      const ssize_t k = kind_ == Kind::socket
-                            ? ::send(io_.fd(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT)
-                            : ::write(io_.fd(), data, size);
-      if (k >= 0) {
-        const auto sent = static_cast<std::size_t>(k);
-        if (sent == size) return;  // the common case: nothing kept
-        data += sent;
-        size -= sent;
-        io_.writable = false;
-        break;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        io_.writable = false;
-        break;
-      }
-      set_write_error(errno);
-      std::rethrow_exception(write_error_);
-    }
+    const std::size_t sent = write_out(data, size);
+    if (write_error_) std::rethrow_exception(write_error_);
+    if (sent == size) return;  // the common case: nothing kept
+    data += sent;
+    size -= sent;
   }
   wbuf_.append(data, size);
   park_flusher();
+}
+
+std::size_t StreamCore::write_out(const char* data, std::size_t size) noexcept {
+  const IoResult r = transport_->write_some(data, size);
+  switch (r.status) {
+    case IoResult::Status::done:
+      if (r.bytes < size) io_.writable = false;  // the kernel's buffer is full
+      return r.bytes;
+    case IoResult::Status::would_block:
+    case IoResult::Status::eof:
+      io_.writable = false;
+      return 0;
+    case IoResult::Status::error:
+      break;
+  }
+  set_write_error(r.error);
+  return 0;
 }
 
 void StreamCore::park_flusher() noexcept {
@@ -292,30 +290,17 @@ void StreamCore::flush_thunk(IoWaiter* w) noexcept { static_cast<Flusher*>(w)->c
 void StreamCore::flush() noexcept {
   if (!io_.is_open() || !io_.loop()) return;
   while (write_buffer_size() > 0) {
-    const char* p = wbuf_.data() + whead_;
-    const std::size_t n = write_buffer_size();
-    const ssize_t k = kind_ == Kind::socket ? ::send(io_.fd(), p, n, MSG_NOSIGNAL | MSG_DONTWAIT)
-                                            : ::write(io_.fd(), p, n);
-    if (k >= 0) {
-      whead_ += static_cast<std::size_t>(k);
-      if (static_cast<std::size_t>(k) < n) io_.writable = false;
-      if (whead_ == wbuf_.size()) {
-        wbuf_.clear();
-        whead_ = 0;
-      } else if (whead_ > 65536 && whead_ * 2 > wbuf_.size()) {
-        wbuf_.erase(0, whead_);
-        whead_ = 0;
-      }
-      if (!io_.writable) break;
-      continue;
+    const std::size_t k = write_out(wbuf_.data() + whead_, write_buffer_size());
+    if (write_error_) break;  // the buffer is already dropped
+    whead_ += k;
+    if (whead_ == wbuf_.size()) {
+      wbuf_.clear();
+      whead_ = 0;
+    } else if (whead_ > 65536 && whead_ * 2 > wbuf_.size()) {
+      wbuf_.erase(0, whead_);
+      whead_ = 0;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      io_.writable = false;
-      break;
-    }
-    set_write_error(errno);
-    break;
+    if (!io_.writable) break;
   }
   if (write_buffer_size() <= low_) drain_waiters_.wake_all();
   if (write_buffer_size() > 0 && !write_error_) {
@@ -329,7 +314,7 @@ void StreamCore::flush() noexcept {
 void StreamCore::do_shutdown() noexcept {
   eof_sent_ = true;
   if (kind_ == Kind::socket) {
-    ::shutdown(io_.fd(), SHUT_WR);
+    transport_->shutdown_write();
   } else {
     // A pipe has one direction: its end of file is its close.
     closing_ = true;

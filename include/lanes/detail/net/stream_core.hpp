@@ -8,6 +8,10 @@
 // empty, and keeps only what the kernel did not take; the reactor flushes the rest
 // as room appears, and drain() bounds it with high/low water marks.
 //
+// Bytes move through a StreamTransport (detail/net/stream_transport.hpp): the
+// descriptor itself by default, or one set with set_transport() (TLS). The core
+// turns each IoResult into its readiness flags, buffers, errors and wake-ups.
+//
 // A core without a descriptor is a standalone StreamReader fed by feed_data().
 // Loop-thread only.
 #pragma once
@@ -20,6 +24,7 @@
 
 #include "lanes/address.hpp"
 #include "lanes/detail/io/io_handle.hpp"
+#include "lanes/detail/net/stream_transport.hpp"
 #include "lanes/detail/sync/wait_list.hpp"
 
 namespace lanes::detail {
@@ -36,10 +41,15 @@ class ConnectionTracker {
   ~ConnectionTracker() = default;
 };
 
-/// A layer between the descriptor and the stream's buffers that transforms the bytes
-/// both ways: TLS (src/tls/). Reads pull through it (it reads the descriptor itself,
-/// as it needs), writes push through it; what it asks to send is appended to `out`
-/// and sent (or buffered) by the stream. Loop-thread only.
+/// A layer above the transport that transforms the bytes both ways: TLS (src/tls/).
+/// Reads pull through it (it reads the descriptor itself, as it needs), writes push
+/// through it; what it asks to send is appended to `out` and goes through the
+/// stream's write buffer and transport like any bytes. Not a StreamTransport
+/// because a record layer breaks that seam's assumptions: it holds decrypted bytes
+/// the descriptor's readiness does not show (a short read does not mean drained),
+/// its output must count in the write buffer (drain() and the water marks see
+/// it), its errors are not errno values (SSLError), and close() must say goodbye
+/// (close_notify). Loop-thread only.
 class StreamLayer {
  public:
   static constexpr std::ptrdiff_t kWouldBlock = -1;
@@ -138,6 +148,11 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   SocketAddress sockname() const;
   void set_tracker(std::shared_ptr<ConnectionTracker> tracker) noexcept;
 
+  /// Puts `transport` between the buffers and the descriptor (after attach(),
+  /// before the first read or write). Null restores the plain transport.
+  void set_transport(std::unique_ptr<StreamTransport> transport) noexcept;
+  StreamTransport& transport() noexcept { return *transport_; }
+
   /// The StreamReader/StreamWriter handles alive; the last one gone closes the
   /// stream (after flushing, keeping itself alive meanwhile).
   void add_handle() noexcept { ++handles_; }
@@ -156,9 +171,18 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   void wake_reader() noexcept;
   bool send_layer_output() noexcept;
   void layer_shutdown() noexcept;
+  /// One transport read into `dst`; updates the readiness flag, eof_ and
+  /// read_error_. True when done (bytes in `n`, or the end, or an error).
+  bool read_once(char* dst, std::size_t size, std::size_t& n) noexcept;
+  /// Writes from `data` until done, blocked or failed; returns the bytes taken.
+  /// Stores the error (set_write_error) on failure.
+  std::size_t write_out(const char* data, std::size_t size) noexcept;
 
   IoHandle io_;
   Kind kind_ = Kind::fed;
+  PlainTransport plain_{io_, false};
+  std::unique_ptr<StreamTransport> custom_;
+  StreamTransport* transport_ = &plain_;
   std::size_t limit_;
 
   std::string rbuf_;
