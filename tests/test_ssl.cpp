@@ -13,7 +13,10 @@
 #include <lanes/time.hpp>
 
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tls_test_certs.hpp"
@@ -50,16 +53,22 @@ lanes::Task<void> echo_handler(lanes::StreamReader reader, lanes::StreamWriter w
   writer.close();
 }
 
+/// Options holding a context that lives as long as the test: the options take a
+/// pointer (and the server keeps its own handle).
 lanes::ServerOptions tls_server(lanes::SSLContext ctx) {
+  static std::vector<std::unique_ptr<lanes::SSLContext>> keep;
+  keep.push_back(std::make_unique<lanes::SSLContext>(std::move(ctx)));
   lanes::ServerOptions o;
-  o.ssl = std::move(ctx);
+  o.ssl = keep.back().get();
   return o;
 }
 
-lanes::ConnectOptions tls_client(lanes::SSLContext ctx, std::optional<std::string> hostname = std::nullopt) {
+lanes::ConnectOptions tls_client(lanes::SSLContext ctx, std::optional<std::string_view> hostname = std::nullopt) {
+  static std::vector<std::unique_ptr<lanes::SSLContext>> keep;
+  keep.push_back(std::make_unique<lanes::SSLContext>(std::move(ctx)));
   lanes::ConnectOptions o;
-  o.ssl = std::move(ctx);
-  o.server_hostname = std::move(hostname);
+  o.ssl = keep.back().get();
+  o.server_hostname = hostname;
   return o;
 }
 
@@ -368,10 +377,8 @@ TEST(SSL, StartTlsAfterAPlaintextGreeting) {
     w.write("STARTTLS\n");
     EXPECT_EQ(co_await r.readline(), "220 go ahead\n");
     EXPECT_THROW((void)w.start_tls(client_context()), lanes::ValueError);  // no server_hostname
-    // A named options value: g++ 12 mishandles a braced temporary in a co_await.
-    lanes::StartTLSOptions named;
-    named.server_hostname = "localhost";
-    co_await w.start_tls(client_context(), named);
+    const lanes::StartTLSOptions named{.server_hostname = "localhost"};
+    co_await w.start_tls(client_context(), {.server_hostname = "localhost"});
     EXPECT_TRUE(w.get_extra_info<lanes::CipherInfo>("cipher").has_value());
     w.write("secret\n");
     EXPECT_EQ(co_await r.readline(), "secret\n");

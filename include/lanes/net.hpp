@@ -25,6 +25,7 @@
 #include <optional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,12 +45,14 @@ class ServerGuard;
 struct ConnectOptions {
   /// The reader's limit for readline / readuntil.
   std::size_t limit = StreamReader::kDefaultLimit;
-  /// TLS: the handshake is done before open_connection returns (ssl.hpp).
-  std::optional<SSLContext> ssl = std::nullopt;
+  /// TLS (Python's ssl=ctx): the handshake is done before open_connection returns
+  /// (ssl.hpp). A pointer, so that the options stay a plain value (see
+  /// docs/networking.md, Caveats); the context need only live during the call.
+  const SSLContext* ssl = nullptr;
   /// The name sent in SNI and checked against the certificate; default: `host`
   /// (required with open_unix_connection). "" sends none (then the context's
-  /// check_hostname must be off). Only with `ssl`.
-  std::optional<std::string> server_hostname = std::nullopt;
+  /// check_hostname must be off). Only with `ssl`; read during the call only.
+  std::optional<std::string_view> server_hostname = std::nullopt;
   /// How long the TLS handshake may take (default 60 s): then TimeoutError. Only with `ssl`.
   std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
   /// How long close() may wait to send the last bytes and close_notify (default
@@ -71,8 +74,9 @@ struct ServerOptions {
   /// TLS (a PROTOCOL_TLS_SERVER context with load_cert_chain done): each
   /// connection's handshake runs before its handler; a connection whose handshake
   /// fails or times out is closed without running the handler (and, as in asyncio,
-  /// reported only when the loop is in debug mode).
-  std::optional<SSLContext> ssl = std::nullopt;
+  /// reported only when the loop is in debug mode). The server keeps its own
+  /// handle on the context: it need only live during start_server.
+  const SSLContext* ssl = nullptr;
   /// How long a client's handshake may take (default 60 s). Only with `ssl`.
   std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
   /// How long closing a connection may wait to send close_notify (default 30 s).

@@ -1,11 +1,11 @@
 // lanes/ssl.hpp — TLS for streams (Python's ssl module, as asyncio uses it), on OpenSSL 3.
 //
 //   lanes::SSLContext ctx = lanes::create_default_context();   // system CAs, hostname check
-//   auto [r, w] = co_await lanes::open_connection("example.org", 443, {.ssl = ctx});
+//   auto [r, w] = co_await lanes::open_connection("example.org", 443, {.ssl = &ctx});
 //
 //   lanes::SSLContext server_ctx(lanes::PROTOCOL_TLS_SERVER);
 //   server_ctx.load_cert_chain("cert.pem", "key.pem");
-//   auto server = co_await lanes::start_server(handler, "", 8443, {.ssl = server_ctx});
+//   auto server = co_await lanes::start_server(handler, "", 8443, {.ssl = &server_ctx});
 //
 // The StreamReader/StreamWriter of a TLS connection are the ordinary ones: reads give
 // plaintext, writes are encrypted. The handshake is done before open_connection
@@ -27,6 +27,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -161,7 +162,7 @@ class SSLContext {
 struct StartTLSOptions {
   /// The server's name for SNI and the hostname check (client side); required when
   /// the context checks host names.
-  std::optional<std::string> server_hostname = std::nullopt;
+  std::optional<std::string_view> server_hostname = std::nullopt;
   /// How long the handshake may take (default 60 s); then TimeoutError.
   std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
   /// How long closing may wait to send the last bytes and close_notify (default

@@ -69,7 +69,7 @@ Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, st
   }
   if (!core) std::rethrow_exception(first_error);
   // The handshake is not retried on another address: the connection was made.
-  if (options.ssl) co_await detail::tls_handshake(core, client_tls(options, options.server_hostname.value_or(host)));
+  if (options.ssl) co_await detail::tls_handshake(core, client_tls(options, std::string(options.server_hostname.value_or(host))));
   co_return make_pair_of(std::move(core));
 }
 
@@ -80,7 +80,7 @@ Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string pat
     throw ValueError("open_unix_connection: you have to pass server_hostname when using ssl");
   const auto addr = detail::unix_address(path);
   auto core = co_await connect_stream(addr, options.limit);
-  if (options.ssl) co_await detail::tls_handshake(core, client_tls(options, *options.server_hostname));
+  if (options.ssl) co_await detail::tls_handshake(core, client_tls(options, std::string(*options.server_hostname)));
   co_return make_pair_of(std::move(core));
 }
 

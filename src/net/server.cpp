@@ -40,7 +40,13 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
   };
 
   ServerCore(EventLoop& loop, ConnectionHandler handler, ServerOptions options)
-      : loop_(&loop), handler_(std::move(handler)), options_(options) {}
+      : loop_(&loop), handler_(std::move(handler)), options_(options) {
+    if (options.ssl) {
+      // The server's own handle: the caller's context need not outlive start_server.
+      ssl_.emplace(*options.ssl);
+      options_.ssl = &*ssl_;
+    }
+  }
   ~ServerCore() { close(); }
 
   void listen_on(int fd, const ResolvedAddress& addr) {
@@ -136,6 +142,7 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
   EventLoop* loop_;
   ConnectionHandler handler_;
   ServerOptions options_;
+  std::optional<SSLContext> ssl_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_set<StreamCore*> connections_;
   LoopWaitList closed_waiters_;

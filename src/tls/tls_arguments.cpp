@@ -8,8 +8,8 @@
 
 namespace lanes::detail {
 
-void check_tls_arguments(const std::optional<SSLContext>& ssl, bool server_side,
-                         const std::optional<std::string>& server_hostname,
+void check_tls_arguments(const SSLContext* ssl, bool server_side,
+                         const std::optional<std::string_view>& server_hostname,
                          const std::optional<std::chrono::duration<double>>& handshake_timeout,
                          const std::optional<std::chrono::duration<double>>& shutdown_timeout) {
   if (!ssl) {

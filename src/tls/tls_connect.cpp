@@ -103,12 +103,11 @@ namespace lanes {
 Task<void> StreamWriter::start_tls(SSLContext context, StartTLSOptions options) const {
   // Not a coroutine itself: the task holds the stream, not this writer.
   const bool server = context.is_server();
-  std::optional<SSLContext> ssl(context);
-  detail::check_tls_arguments(ssl, server, options.server_hostname, options.ssl_handshake_timeout,
+  detail::check_tls_arguments(&context, server, options.server_hostname, options.ssl_handshake_timeout,
                               options.ssl_shutdown_timeout);
   if (!server && context.check_hostname() && !options.server_hostname)
     throw ValueError("start_tls: give server_hostname (the context checks host names)");
-  detail::TlsParams params{std::move(context), server, options.server_hostname.value_or(""),
+  detail::TlsParams params{std::move(context), server, std::string(options.server_hostname.value_or("")),
                            options.ssl_handshake_timeout, options.ssl_shutdown_timeout};
   return detail::tls_handshake(core_ptr(), std::move(params));
 }

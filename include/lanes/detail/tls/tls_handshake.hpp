@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "lanes/detail/net/stream_core.hpp"
 #include "lanes/ssl.hpp"
@@ -27,8 +28,8 @@ struct TlsParams {
 /// `server_hostname` given without ssl, timeouts without ssl or not positive, a
 /// server context on a client (or the reverse), check_hostname without a host name.
 /// Throws ValueError.
-void check_tls_arguments(const std::optional<SSLContext>& ssl, bool server_side,
-                         const std::optional<std::string>& server_hostname,
+void check_tls_arguments(const SSLContext* ssl, bool server_side,
+                         const std::optional<std::string_view>& server_hostname,
                          const std::optional<std::chrono::duration<double>>& handshake_timeout,
                          const std::optional<std::chrono::duration<double>>& shutdown_timeout);
 
