@@ -777,6 +777,14 @@ def render_tls(results_dir):
         rate_note = "" if rr is None else f"; messages/s {rr:.2f}x asyncio's"
         goals.append(f"- At least 3x Python asyncio (CPU per message): {fmt_x(r)}{rate_note} — "
                      f"{verdict(r >= 3.0)}")
+        if r < 3.0 and openssl.get("echo_cpu"):
+            floor = asyncio_["echo_cpu"] / openssl["echo_cpu"]
+            goals.append(f"  What limits it: OpenSSL alone, with no framework at all, is {fmt_x(floor)} "
+                         f"asyncio here ({openssl['echo_cpu']:.2f} µs per message of record crypto and "
+                         "system calls, which every server pays); lanes adds "
+                         f"{lanes['echo_cpu'] - openssl['echo_cpu']:.2f} µs to it. 3x asyncio would need "
+                         f"{asyncio_['echo_cpu'] / 3:.2f} µs per message"
+                         + (", below that floor." if asyncio_["echo_cpu"] / 3 < openssl["echo_cpu"] else "."))
     else:
         goals.append(f"- At least 3x Python asyncio — {verdict(None)}")
     if per_core(lanes) and per_core(openssl):

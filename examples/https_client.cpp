@@ -107,6 +107,12 @@ lanes::Task<void> demo(std::string dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if !LANES_WITH_TLS
+  (void)argc;
+  (void)argv;
+  std::printf("%s: lanes was built without TLS (OpenSSL not found); nothing to show\n", "https_client");
+  return 0;
+#endif
   try {
     if (argc > 1) {
       lanes::run(fetch(argv[1], argc > 2 ? argv[2] : ""));

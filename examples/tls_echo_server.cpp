@@ -82,6 +82,12 @@ lanes::Task<void> demo(std::string dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#if !LANES_WITH_TLS
+  (void)argc;
+  (void)argv;
+  std::printf("%s: lanes was built without TLS (OpenSSL not found); nothing to show\n", "tls_echo_server");
+  return 0;
+#endif
   try {
     if (argc >= 3) {
       const auto port = static_cast<std::uint16_t>(argc > 3 ? std::atoi(argv[3]) : 8443);

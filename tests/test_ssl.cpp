@@ -3,7 +3,6 @@
 // STARTTLS, bulk data, many connections on one loop, hostile clients, timeouts,
 // cancellation and close_notify. Every certificate is made at test time.
 #include <gtest/gtest.h>
-#include <openssl/x509_vfy.h>
 
 #include <lanes/combinators.hpp>
 #include <lanes/loop.hpp>
@@ -18,6 +17,18 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#if !LANES_WITH_TLS
+
+// Built without OpenSSL: the API is there and says how to get TLS.
+TEST(SSLContext, UnavailableWithoutOpenSSL) {
+  EXPECT_THROW(lanes::SSLContext(), lanes::RuntimeError);
+  EXPECT_THROW(lanes::create_default_context(), lanes::RuntimeError);
+}
+
+#else
+
+#include <openssl/x509_vfy.h>
 
 #include "tls_test_certs.hpp"
 
@@ -605,3 +616,5 @@ TEST(SSL, ArgumentsThatDoNotFit) {
     co_await srv.wait_closed();
   }());
 }
+
+#endif  // LANES_WITH_TLS
