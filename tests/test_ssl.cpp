@@ -28,6 +28,7 @@ TEST(SSLContext, UnavailableWithoutOpenSSL) {
 
 #else
 
+#include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
 #include "tls_test_certs.hpp"
@@ -566,6 +567,32 @@ TEST(SSL, CloseNotifyEndsTheStreamAndHalfCloseWorks) {
     EXPECT_EQ(server_read, "abc");
     w.close();
     co_await w.wait_closed();
+    srv.close();
+    co_await srv.wait_closed();
+  }());
+}
+
+TEST(SSL, ATcpEndWithoutCloseNotifyIsAnEndOfFile) {
+  lanes::run([]() -> lanes::Task<void> {
+    std::optional<std::string> server_read;
+    lanes::Event done;
+    auto srv = co_await lanes::start_server(
+        [&](lanes::StreamReader r, lanes::StreamWriter w) -> lanes::Task<void> {
+          w.write(co_await r.readline());
+          server_read = co_await r.read(-1);
+          w.close();
+          done.set();
+        },
+        "127.0.0.1", 0, tls_server(server_context()));
+    auto [r, w] = co_await lanes::open_connection("127.0.0.1", srv.port(), tls_client(client_context(), "localhost"));
+    w.write("ping\n");
+    EXPECT_EQ(co_await r.readline(), "ping\n");
+    w.write("truncated?");
+    // A quiet shutdown: OpenSSL sends no close_notify, only the TCP FIN follows.
+    SSL_set_quiet_shutdown(static_cast<SSL*>(w.get_extra_info<lanes::SSLObject>("ssl_object")->native_handle()), 1);
+    w.close();
+    co_await lanes::wait_for(done.wait(), 30s);
+    EXPECT_EQ(server_read, "truncated?");  // asyncio's behaviour: the end, not an error
     srv.close();
     co_await srv.wait_closed();
   }());

@@ -369,11 +369,19 @@ void StreamCore::abort() noexcept {
   wbuf_.clear();
   whead_ = 0;
   closing_ = true;
-  finish_close();
+  finish_close(false);
 }
 
-void StreamCore::finish_close() noexcept {
+void StreamCore::finish_close(bool graceful) noexcept {
   const bool was_open = io_.is_open();
+  if (was_open && graceful && layer_) {
+    // TLS: bytes the peer sent that nobody will read (session tickets, its
+    // close_notify) are dropped first: closing a socket with unread bytes makes
+    // the kernel send a reset, and the peer would lose the end of what we sent.
+    char sink[4096];
+    for (int i = 0; i < 64 && ::read(io_.fd(), sink, sizeof sink) > 0; ++i) {
+    }
+  }
   if (was_open) io_.close();  // a waiting reader finds the end of the stream
   closed_ = true;
   eof_ = eof_ || was_open;

@@ -167,7 +167,8 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   void park_flusher() noexcept;
   void set_write_error(int err) noexcept;
   void do_shutdown() noexcept;
-  void finish_close() noexcept;
+  /// Closes the descriptor and wakes the waiters; `graceful` false: an abort.
+  void finish_close(bool graceful = true) noexcept;
   void wake_reader() noexcept;
   bool send_layer_output() noexcept;
   void layer_shutdown() noexcept;
