@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [GROUP...]}" && pwd)
 shift
-ALL_GROUPS=(core procpool echo thread_pool mpi)
+ALL_GROUPS=(core procpool echo tls thread_pool mpi)
 GROUPS_TO_RUN=("$@")
 ((${#GROUPS_TO_RUN[@]})) || GROUPS_TO_RUN=("${ALL_GROUPS[@]}")
 
@@ -218,6 +218,18 @@ group_echo() {
     log "echo FAILED"
     printf '## TCP echo\n\nbench/echo.sh failed; see %s.\n\n' "$dir" >"$PARTS/40-echo.md"
   fi
+}
+
+# ---- group: tls — the echo over TLS (lanes, Asio ssl::stream, asyncio ssl, OpenSSL
+# alone) and full handshakes per server core. bench/tls.sh measures; report.py renders.
+group_tls() {
+  local dir=$OUT/tls
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if ! BENCH_REPS="$REPS" bash "$ROOT/bench/tls.sh" "$BUILD" "$dir"; then
+    log "tls FAILED"
+  fi
+  "${REPORT[@]}" tls "$dir" >"$PARTS/45-tls.md"
 }
 
 # ---- group: thread_pool — 1M tiny tasks, fork-join fib(32): lanes' ThreadPoolExecutor,

@@ -274,6 +274,38 @@ class GAIError : public OSError {
   GAIError(std::error_code code, const std::string& msg) : OSError(code, msg) {}
 };
 
+/// A TLS failure reported by OpenSSL (ssl.SSLError, an OSError as in Python):
+/// reason() is OpenSSL's reason string ("wrong version number"), library() where it
+/// came from ("SSL routines"); code() is OpenSSL's packed error code, not an errno.
+class SSLError : public OSError {
+ public:
+  SSLError(int code, const std::string& msg, std::string reason = {}, std::string library = {})
+      : OSError(code, msg), reason_(std::move(reason)), library_(std::move(library)) {}
+  const std::string& reason() const noexcept { return reason_; }
+  const std::string& library() const noexcept { return library_; }
+
+ private:
+  std::string reason_;
+  std::string library_;
+};
+
+/// The peer's certificate was refused (ssl.SSLCertVerificationError): verify_code()
+/// is OpenSSL's X509_V_ERR_* value, verify_message() says why ("certificate has
+/// expired", "self-signed certificate", "Hostname mismatch, certificate is not valid
+/// for 'x'."). Unlike Python it is not also a ValueError (one base class only).
+class SSLCertVerificationError : public SSLError {
+ public:
+  SSLCertVerificationError(const std::string& msg, long verify_code, std::string verify_message)
+      : SSLError(1, msg, "certificate verify failed", "SSL routines"),
+        verify_code_(verify_code), verify_message_(std::move(verify_message)) {}
+  long verify_code() const noexcept { return verify_code_; }
+  const std::string& verify_message() const noexcept { return verify_message_; }
+
+ private:
+  long verify_code_;
+  std::string verify_message_;
+};
+
 /// The end of a stream came before the data asked for (Python's EOFError).
 class EOFError : public Error {
  public:

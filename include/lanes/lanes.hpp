@@ -12,6 +12,7 @@
 #include "lanes/process_pool.hpp"
 #include "lanes/queue.hpp"
 #include "lanes/signal.hpp"
+#include "lanes/ssl.hpp"
 #include "lanes/streams.hpp"
 #include "lanes/subprocess.hpp"
 #include "lanes/sync.hpp"

@@ -114,6 +114,10 @@ class EventLoop {
 
   /// Throws std::system_error if the OS refuses an epoll or eventfd descriptor.
   EventLoop();
+  /// A loop on `backend` (lanes/backend.hpp; io_uring falls back to epoll if the
+  /// kernel refuses a ring). Throws as EventLoop(), and ValueError for a bad
+  /// LANES_BACKEND when `backend` is automatic.
+  explicit EventLoop(Backend backend);
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
   /// Closes the loop (see close()).
@@ -346,6 +350,7 @@ namespace detail {
 
 struct RunOptions {
   bool debug = false;
+  Backend backend = Backend::automatic;
 };
 
 /// asyncio.run: makes a new loop, runs `main` to completion, cancels and awaits
@@ -391,7 +396,7 @@ template <class T>
 T run(Task<T> main, RunOptions options) {
   if (detail::current_loop() != nullptr)
     throw RuntimeError("lanes::run cannot be called while an event loop runs on this thread");
-  EventLoop loop;
+  EventLoop loop(options.backend);
   if (options.debug) loop.set_debug(true);
   auto main_future = loop.create_task(std::move(main));
   detail::SigintCancel sigint(loop, *main_future.raw_state());

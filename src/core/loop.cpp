@@ -208,7 +208,9 @@ EventLoop& get_running_loop() {
 
 // ---- EventLoop ---------------------------------------------------------------
 
-EventLoop::EventLoop() : reactor_(detail::Reactor::create()) {
+EventLoop::EventLoop() : EventLoop(Backend::automatic) {}
+
+EventLoop::EventLoop(Backend backend) : reactor_(detail::make_reactor(backend)) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   wake_watcher_.on_ready = &EventLoop::wake_thunk;

@@ -35,6 +35,8 @@ class EpollReactor final : public Reactor {
   }
   ~EpollReactor() override { ::close(fd_); }
 
+  Backend backend() const noexcept override { return Backend::epoll; }
+
   void add(int fd, std::uint32_t events, IoWatcher* watcher) override {
     control(EPOLL_CTL_ADD, fd, events, watcher);
     ++watched_;
@@ -58,6 +60,7 @@ class EpollReactor final : public Reactor {
       n = ::epoll_wait(fd_, ready, kBatch, static_cast<int>(ms > 1'000'000 ? 1'000'000 : ms));
     }
     if (n < 0) {
+      // Not retried: the loop returns to run what the signal's handler scheduled.
       if (errno == EINTR) return 0;
       throw std::system_error(errno, std::generic_category(), "epoll_wait");
     }
@@ -83,6 +86,6 @@ class EpollReactor final : public Reactor {
 
 }  // namespace
 
-std::unique_ptr<Reactor> Reactor::create() { return std::make_unique<EpollReactor>(); }
+std::unique_ptr<Reactor> make_epoll_reactor() { return std::make_unique<EpollReactor>(); }
 
 }  // namespace lanes::detail

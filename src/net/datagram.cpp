@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "lanes/detail/io/syscall.hpp"
 #include "lanes/detail/net/socket.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/loop.hpp"
@@ -33,29 +34,28 @@ bool RecvFromAwaiter::attempt() noexcept {
   // allocated (a UDP datagram is at most 64 KiB).
   thread_local std::unique_ptr<char[]> scratch(new char[kMaxDatagram]);
   const std::size_t room = max_ < kMaxDatagram ? max_ : kMaxDatagram;
-  for (;;) {
-    sockaddr_storage from{};
-    socklen_t len = sizeof from;
-    const ssize_t k = ::recvfrom(core_->io.fd(), scratch.get(), room, 0,
-                                 reinterpret_cast<sockaddr*>(&from), &len);
-    if (k >= 0) {
-      try {
-        got_.first.assign(scratch.get(), static_cast<std::size_t>(k));
-        got_.second = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&from), len);
-      } catch (...) {
-        error_ = ENOMEM;
-      }
-      return true;
+  sockaddr_storage from{};
+  socklen_t len = sizeof from;
+  const ssize_t k = retry_eintr([&] {
+    return ::recvfrom(core_->io.fd(), scratch.get(), room, 0, reinterpret_cast<sockaddr*>(&from),
+                      &len);
+  });
+  if (k >= 0) {
+    try {
+      got_.first.assign(scratch.get(), static_cast<std::size_t>(k));
+      got_.second = SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&from), len);
+    } catch (...) {
+      error_ = ENOMEM;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      // Datagrams come whole: EAGAIN is the only sign that the queue is empty.
-      core_->io.readable = false;
-      return false;
-    }
-    error_ = errno;
     return true;
   }
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    // Datagrams come whole: EAGAIN is the only sign that the queue is empty.
+    core_->io.readable = false;
+    return false;
+  }
+  error_ = errno;
+  return true;
 }
 
 std::pair<std::string, SocketAddress> RecvFromAwaiter::await_resume() {
@@ -90,19 +90,17 @@ bool SendToAwaiter::attempt() noexcept {
     return true;
   }
   if (!core_->io.writable) return false;
-  for (;;) {
-    const ssize_t k =
-        ::sendto(core_->io.fd(), data_.data(), data_.size(), MSG_NOSIGNAL,
-                 to_len_ ? reinterpret_cast<const sockaddr*>(to_) : nullptr, to_len_);
-    if (k >= 0) return true;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      core_->io.writable = false;
-      return false;
-    }
-    error_ = errno;
-    return true;
+  const ssize_t k = retry_eintr([&] {
+    return ::sendto(core_->io.fd(), data_.data(), data_.size(), MSG_NOSIGNAL,
+                    to_len_ ? reinterpret_cast<const sockaddr*>(to_) : nullptr, to_len_);
+  });
+  if (k >= 0) return true;
+  if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    core_->io.writable = false;
+    return false;
   }
+  error_ = errno;
+  return true;
 }
 
 void SendToAwaiter::await_resume() {

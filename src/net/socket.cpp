@@ -1,5 +1,6 @@
 // Addresses, name resolution and non-blocking connect (detail/net/socket.hpp).
 #include "lanes/detail/net/socket.hpp"
+#include "lanes/detail/io/syscall.hpp"
 
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -213,16 +214,14 @@ bool ConnectAwaiter::attempt() noexcept {
   }
   if (!started_) {
     started_ = true;
-    for (;;) {
-      if (::connect(io_->fd(), addr_->get(), addr_->length) == 0) return true;
-      if (errno == EINTR) continue;
-      if (errno == EINPROGRESS) {
-        io_->writable = false;
-        return false;
-      }
-      error_ = errno;
+    if (retry_eintr([&] { return ::connect(io_->fd(), addr_->get(), addr_->length); }) == 0)
       return true;
+    if (errno == EINPROGRESS) {
+      io_->writable = false;
+      return false;
     }
+    error_ = errno;
+    return true;
   }
   if (!io_->writable) return false;
   int err = 0;

@@ -2,9 +2,7 @@
 #include "lanes/detail/net/stream_core.hpp"
 
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "lanes/errors.hpp"
@@ -47,6 +45,12 @@ void StreamCore::attach(EventLoop& loop, int fd, Kind kind) {
   ignore_sigpipe();
   io_.open(loop, fd);
   kind_ = kind;
+  plain_.set_socket(kind == Kind::socket);
+}
+
+void StreamCore::set_transport(std::unique_ptr<StreamTransport> transport) noexcept {
+  custom_ = std::move(transport);
+  transport_ = custom_ ? custom_.get() : &plain_;
 }
 
 void StreamCore::set_tracker(std::shared_ptr<ConnectionTracker> tracker) noexcept {
@@ -97,13 +101,11 @@ bool StreamCore::fill_once() noexcept {
         RuntimeError("this stream's event loop is closed: streams belong to the loop that made them"));
     return true;
   }
-  if (!io_.readable) return false;
-  char* buf = scratch();
-  for (;;) {
-    const ssize_t k = ::read(io_.fd(), buf, kReadChunk);
+  if (layer_) {
+    char* buf = scratch();
+    const std::ptrdiff_t k = layer_->read(buf, kReadChunk, layer_out_, read_error_);
+    send_layer_output();
     if (k > 0) {
-      // A short read emptied the socket: the next arrival is a new edge.
-      if (static_cast<std::size_t>(k) < kReadChunk && !io_.hangup) io_.readable = false;
       try {
         rbuf_.append(buf, static_cast<std::size_t>(k));
       } catch (...) {
@@ -111,18 +113,43 @@ bool StreamCore::fill_once() noexcept {
       }
       return true;
     }
-    if (k == 0) {
+    if (k == 0) eof_ = true;
+    return k != StreamLayer::kWouldBlock;
+  }
+  if (!io_.readable) return false;
+  char* buf = scratch();
+  std::size_t n = 0;
+  if (!read_once(buf, kReadChunk, n)) return false;
+  if (n > 0) {
+    try {
+      rbuf_.append(buf, n);
+    } catch (...) {
+      read_error_ = std::current_exception();
+    }
+  }
+  return true;
+}
+
+bool StreamCore::read_once(char* dst, std::size_t size, std::size_t& n) noexcept {
+  n = 0;
+  const IoResult r = transport_->read_some(dst, size);
+  switch (r.status) {
+    case IoResult::Status::done:
+      // A short read emptied the socket: the next arrival is a new edge.
+      if (r.bytes < size && !io_.hangup) io_.readable = false;
+      n = r.bytes;
+      return true;
+    case IoResult::Status::eof:
       eof_ = true;
       return true;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+    case IoResult::Status::would_block:
       io_.readable = false;
       return false;
-    }
-    read_error_ = make_os_error(errno, "reading from a stream");
-    return true;
+    case IoResult::Status::error:
+      break;
   }
+  read_error_ = make_os_error(r.error, "reading from a stream");
+  return true;
 }
 
 bool StreamCore::read_into_once(char* dst, std::size_t size, std::size_t& n) noexcept {
@@ -134,26 +161,17 @@ bool StreamCore::read_into_once(char* dst, std::size_t size, std::size_t& n) noe
     return true;
   }
   if (read_error_ || eof_ || size == 0) return true;
-  if (!io_.is_open() || !io_.loop() || !io_.readable) return fill_once();
-  for (;;) {
-    const ssize_t k = ::read(io_.fd(), dst, size);
-    if (k > 0) {
-      if (static_cast<std::size_t>(k) < size && !io_.hangup) io_.readable = false;
-      n = static_cast<std::size_t>(k);
-      return true;
-    }
-    if (k == 0) {
-      eof_ = true;
-      return true;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      io_.readable = false;
-      return false;
-    }
-    read_error_ = make_os_error(errno, "reading from a stream");
-    return true;
+  if (!io_.is_open() || !io_.loop() || (!io_.readable && !layer_)) return fill_once();
+  if (layer_) {
+    // The layer reads the socket itself and may hold decrypted bytes the socket
+    // no longer shows: it is asked whatever the readiness flag says.
+    const std::ptrdiff_t k = layer_->read(dst, size, layer_out_, read_error_);
+    send_layer_output();
+    if (k > 0) n = static_cast<std::size_t>(k);
+    if (k == 0) eof_ = true;
+    return k != StreamLayer::kWouldBlock;
   }
+  return read_once(dst, size, n);
 }
 
 void StreamCore::wake_reader() noexcept {
@@ -195,30 +213,65 @@ void StreamCore::write(const char* data, std::size_t size) {
   if (!io_.loop())
     throw RuntimeError("this stream's event loop is closed: streams belong to the loop that made them");
   if (size == 0) return;
+  if (layer_) {
+    layer_out_.clear();
+    layer_->write(data, size, layer_out_);
+    if (!send_layer_output() && write_error_) std::rethrow_exception(write_error_);
+    return;
+  }
+  send_bytes(data, size);
+}
+
+bool StreamCore::send_layer_output() noexcept {
+  if (layer_out_.empty()) return true;
+  bool ok = true;
+  try {
+    send_bytes(layer_out_.data(), layer_out_.size());
+  } catch (...) {
+    ok = false;  // the error is stored (write_error_) or the stream is closed
+  }
+  layer_out_.clear();
+  // A large write leaves a large buffer: do not keep it for an idle connection.
+  if (layer_out_.capacity() > 256 * 1024) layer_out_.shrink_to_fit();
+  return ok;
+}
+
+void StreamCore::layer_shutdown() noexcept {
+  if (!layer_ || !io_.is_open() || !io_.loop() || write_error_) return;
+  layer_->shutdown(layer_out_);
+  send_layer_output();
+}
+
+void StreamCore::send_bytes(const char* data, std::size_t size) {
+  if (write_error_) std::rethrow_exception(write_error_);
+  if (!io_.is_open()) throw RuntimeError("the stream is closed");
+  if (size == 0) return;
   if (write_buffer_size() == 0 && io_.writable) {
-    for (;;) {
-      const ssize_t k = kind_ == Kind::socket
-                            ? ::send(io_.fd(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT)
-                            : ::write(io_.fd(), data, size);
-      if (k >= 0) {
-        const auto sent = static_cast<std::size_t>(k);
-        if (sent == size) return;  // the common case: nothing kept
-        data += sent;
-        size -= sent;
-        io_.writable = false;
-        break;
-      }
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        io_.writable = false;
-        break;
-      }
-      set_write_error(errno);
-      std::rethrow_exception(write_error_);
-    }
+    const std::size_t sent = write_out(data, size);
+    if (write_error_) std::rethrow_exception(write_error_);
+    if (sent == size) return;  // the common case: nothing kept
+    data += sent;
+    size -= sent;
   }
   wbuf_.append(data, size);
   park_flusher();
+}
+
+std::size_t StreamCore::write_out(const char* data, std::size_t size) noexcept {
+  const IoResult r = transport_->write_some(data, size);
+  switch (r.status) {
+    case IoResult::Status::done:
+      if (r.bytes < size) io_.writable = false;  // the kernel's buffer is full
+      return r.bytes;
+    case IoResult::Status::would_block:
+    case IoResult::Status::eof:
+      io_.writable = false;
+      return 0;
+    case IoResult::Status::error:
+      break;
+  }
+  set_write_error(r.error);
+  return 0;
 }
 
 void StreamCore::park_flusher() noexcept {
@@ -237,30 +290,17 @@ void StreamCore::flush_thunk(IoWaiter* w) noexcept { static_cast<Flusher*>(w)->c
 void StreamCore::flush() noexcept {
   if (!io_.is_open() || !io_.loop()) return;
   while (write_buffer_size() > 0) {
-    const char* p = wbuf_.data() + whead_;
-    const std::size_t n = write_buffer_size();
-    const ssize_t k = kind_ == Kind::socket ? ::send(io_.fd(), p, n, MSG_NOSIGNAL | MSG_DONTWAIT)
-                                            : ::write(io_.fd(), p, n);
-    if (k >= 0) {
-      whead_ += static_cast<std::size_t>(k);
-      if (static_cast<std::size_t>(k) < n) io_.writable = false;
-      if (whead_ == wbuf_.size()) {
-        wbuf_.clear();
-        whead_ = 0;
-      } else if (whead_ > 65536 && whead_ * 2 > wbuf_.size()) {
-        wbuf_.erase(0, whead_);
-        whead_ = 0;
-      }
-      if (!io_.writable) break;
-      continue;
+    const std::size_t k = write_out(wbuf_.data() + whead_, write_buffer_size());
+    if (write_error_) break;  // the buffer is already dropped
+    whead_ += k;
+    if (whead_ == wbuf_.size()) {
+      wbuf_.clear();
+      whead_ = 0;
+    } else if (whead_ > 65536 && whead_ * 2 > wbuf_.size()) {
+      wbuf_.erase(0, whead_);
+      whead_ = 0;
     }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      io_.writable = false;
-      break;
-    }
-    set_write_error(errno);
-    break;
+    if (!io_.writable) break;
   }
   if (write_buffer_size() <= low_) drain_waiters_.wake_all();
   if (write_buffer_size() > 0 && !write_error_) {
@@ -274,7 +314,7 @@ void StreamCore::flush() noexcept {
 void StreamCore::do_shutdown() noexcept {
   eof_sent_ = true;
   if (kind_ == Kind::socket) {
-    ::shutdown(io_.fd(), SHUT_WR);
+    transport_->shutdown_write();
   } else {
     // A pipe has one direction: its end of file is its close.
     closing_ = true;
@@ -284,6 +324,7 @@ void StreamCore::do_shutdown() noexcept {
 void StreamCore::write_eof() {
   if (kind_ == Kind::fed) throw InvalidStateError("this stream has no descriptor to write to");
   if (closing_ || eof_requested_) return;
+  layer_shutdown();  // TLS: close_notify, then the TCP half-close
   eof_requested_ = true;
   if (write_buffer_size() == 0 && io_.is_open()) {
     do_shutdown();
@@ -302,6 +343,7 @@ void StreamCore::set_write_buffer_limits(std::size_t high, std::size_t low) {
 
 void StreamCore::close() noexcept {
   if (closing_ && !io_.is_open()) return;
+  if (!closing_ && !eof_requested_) layer_shutdown();  // TLS: close_notify first
   closing_ = true;
   if (kind_ == Kind::fed) {
     closed_ = true;
@@ -309,7 +351,11 @@ void StreamCore::close() noexcept {
   }
   // Further reads find the end: Python feeds EOF to the reader when its transport
   // closes.
-  if (write_buffer_size() == 0 || write_error_ || !io_.loop()) finish_close();
+  if (write_buffer_size() == 0 || write_error_ || !io_.loop()) {
+    finish_close();
+  } else if (layer_) {
+    layer_->closing(*this);
+  }
 }
 
 void StreamCore::abort() noexcept {
@@ -323,11 +369,19 @@ void StreamCore::abort() noexcept {
   wbuf_.clear();
   whead_ = 0;
   closing_ = true;
-  finish_close();
+  finish_close(false);
 }
 
-void StreamCore::finish_close() noexcept {
+void StreamCore::finish_close(bool graceful) noexcept {
   const bool was_open = io_.is_open();
+  if (was_open && graceful && layer_) {
+    // TLS: bytes the peer sent that nobody will read (session tickets, its
+    // close_notify) are dropped first: closing a socket with unread bytes makes
+    // the kernel send a reset, and the peer would lose the end of what we sent.
+    char sink[4096];
+    for (int i = 0; i < 64 && ::read(io_.fd(), sink, sizeof sink) > 0; ++i) {
+    }
+  }
   if (was_open) io_.close();  // a waiting reader finds the end of the stream
   closed_ = true;
   eof_ = eof_ || was_open;
@@ -340,8 +394,10 @@ void StreamCore::finish_close() noexcept {
 void StreamCore::drop_handle() noexcept {
   if (--handles_ > 0) return;
   if (kind_ == Kind::fed || !io_.is_open()) return;
+  if (!closing_ && !eof_requested_) layer_shutdown();  // TLS: close_notify first
   closing_ = true;
   if (write_buffer_size() > 0 && !write_error_ && io_.loop()) {
+    if (layer_) layer_->closing(*this);
     // Python's transport.close(): what was written still goes out. Kept alive by
     // itself until flushed (or until its loop closes).
     try {

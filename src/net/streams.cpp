@@ -15,7 +15,7 @@ namespace lanes {
 namespace detail {
 namespace {
 
-Task<std::string> read_some(std::shared_ptr<StreamCore> core, std::ptrdiff_t n) {
+Task<std::string> read_upto(std::shared_ptr<StreamCore> core, std::ptrdiff_t n) {
   if (n == 0) co_return std::string();
   if (n < 0) {
     // Everything until the end.
@@ -109,7 +109,7 @@ void DrainAwaiter::await_resume() {
 }  // namespace detail
 
 Task<std::string> StreamReader::read(std::ptrdiff_t n) const {
-  return detail::read_some(ref_.shared(), n);
+  return detail::read_upto(ref_.shared(), n);
 }
 
 Task<std::string> StreamReader::readline() const { return detail::read_line(ref_.shared()); }

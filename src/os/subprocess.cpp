@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "lanes/detail/io/io_handle.hpp"
+#include "lanes/detail/io/syscall.hpp"
 #include "lanes/detail/sync/wait_list.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/loop.hpp"
@@ -87,8 +88,7 @@ class ChildWatcher final : public LoopExtension {
       if (::waitpid(child->pid, &status, WNOHANG) == 0 && !child->threaded) {
         std::thread([pid = child->pid] {
           int s = 0;
-          while (::waitpid(pid, &s, 0) < 0 && errno == EINTR) {
-          }
+          detail::retry_eintr([&] { return ::waitpid(pid, &s, 0); });
         }).detach();
       }
     }
@@ -357,8 +357,7 @@ Process spawn_now(std::vector<std::string> argv, const SubprocessOptions& option
     std::weak_ptr<detail::ChildState> weak = child;
     std::thread([pid, weak, mailbox = watcher.mailbox] {
       int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
+      detail::retry_eintr([&] { return ::waitpid(pid, &status, 0); });
       std::lock_guard<std::mutex> guard(mailbox->mutex);
       if (!mailbox->loop) return;
       try {

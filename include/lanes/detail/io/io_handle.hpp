@@ -87,9 +87,6 @@ class IoHandle : private IoWatcher {
  private:
   friend class IoRegistry;
 
-/// Throws RuntimeError: a second task tried to wait on a direction that another
-/// task already waits on (two concurrent reads of one stream).
-[[noreturn]] void throw_io_busy(bool write);
   static void dispatch(IoWatcher* self, std::uint32_t events) noexcept;
   void unregister() noexcept;
   void wake_all() noexcept;
