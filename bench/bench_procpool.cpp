@@ -61,6 +61,29 @@ double best_of(int reps, F&& run) {
   return best;
 }
 
+/// Runs `one` n times, appending each call's wall time (seconds) to `each`; returns
+/// the total.
+template <class F>
+double timed_each(int n, std::vector<double>& each, F&& one) {
+  const auto start = Clock::now();
+  auto t0 = start;
+  for (int k = 0; k < n; ++k) {
+    one();
+    const auto t1 = Clock::now();
+    each.push_back(std::chrono::duration<double>(t1 - t0).count());
+    t0 = t1;
+  }
+  return std::chrono::duration<double>(t0 - start).count();
+}
+
+/// The median of every timed call of every run, in microseconds.
+double median_us(std::vector<double>& each) {
+  if (each.empty()) return 0;
+  auto mid = each.begin() + static_cast<std::ptrdiff_t>(each.size() / 2);
+  std::nth_element(each.begin(), mid, each.end());
+  return *mid * 1e6;
+}
+
 void floor_round_trip(int reps) {
   // Forked before the pool or any thread exists.
   int sv[2];
@@ -80,27 +103,29 @@ void floor_round_trip(int reps) {
   };
   for (int i = 0; i < 500; ++i) bounce();
   const int n = 5000;
-  const double s = best_of(reps, [&] {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < n; ++i) bounce();
-    return seconds_since(t0);
-  });
+  std::vector<double> each;
+  const double s = best_of(reps, [&] { return timed_each(n, each, bounce); });
   ::close(sv[0]);
   ::waitpid(child, nullptr, 0);
-  std::printf("{\"workload\": \"floor\", \"tasks\": %d, \"us_per_task\": %.3f}\n", n, s / n * 1e6);
+  std::printf("{\"workload\": \"floor\", \"tasks\": %d, \"us_per_task\": %.3f, \"median_us\": %.3f}\n",
+              n, s / n * 1e6, median_us(each));
 }
 
 void round_trip(int reps, std::size_t workers) {
   lanes::ProcessPoolExecutor pool(workers);
   for (int i = 0; i < 200; ++i) pool.submit(tiny, i).result();  // workers up and warm
   const int n = 5000;
+  std::vector<double> each;
+  int i = 0;
   const double s = best_of(reps, [&] {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < n; ++i) pool.submit(tiny, i).result();
-    return seconds_since(t0);
+    return timed_each(n, each, [&] {
+      if (pool.submit(tiny, i).result() != i) std::abort();
+      ++i;
+    });
   });
-  std::printf("{\"workload\": \"round_trip\", \"workers\": %zu, \"tasks\": %d, \"us_per_task\": %.3f}\n",
-              workers, n, s / n * 1e6);
+  std::printf("{\"workload\": \"round_trip\", \"workers\": %zu, \"tasks\": %d, \"us_per_task\": %.3f, "
+              "\"median_us\": %.3f}\n",
+              workers, n, s / n * 1e6, median_us(each));
 }
 
 void map_throughput(int reps, std::size_t workers) {
