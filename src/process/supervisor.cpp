@@ -334,6 +334,10 @@ void ProcessSupervisor::run() noexcept {
       ::close(w->pidfd);
     }
   }
+  // Completions noted in the last pass may still view the workers' buffers: the
+  // workers are freed only after those ran.
+  std::vector<std::unique_ptr<ProcessWorker>> ended;
+  for (auto& [id, w] : workers_) ended.push_back(std::move(w));
   workers_.clear();
   idle_.clear();
   std::vector<ProcessCompletion> work;
