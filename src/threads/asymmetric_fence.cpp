@@ -34,9 +34,15 @@ void init() noexcept {
 }
 
 void heavy() noexcept {
-  if (g_expedited.load(std::memory_order_relaxed) &&
-      membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) {
-    return;
+  if (g_expedited.load(std::memory_order_relaxed)) {
+    // Once registered, the command fails only for a process that is not (the
+    // registration is kept across fork and dropped by exec, which also resets
+    // g_expedited): register again and retry rather than trust a lone fence.
+    if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return;
+    if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0 &&
+        membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) {
+      return;
+    }
   }
   std::atomic_thread_fence(std::memory_order_seq_cst);
 }
