@@ -15,8 +15,10 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -814,3 +816,52 @@ TEST(ProcessPoolLife, ZeroWorkersIsAValueError) {
 }
 
 }  // namespace
+
+// ---- an idle pool uses no CPU ----------------------------------------------------------
+
+namespace {
+
+/// CPU seconds (user + system) process `pid` has used so far, from /proc/<pid>/stat.
+double process_cpu_s(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) start after its ')'.
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+class ProcessPoolIdleCpu : public lanes_test::WorkerCountTest {};
+
+// The worker's bounded spin after an answer ends, and the supervisor sleeps in its
+// reactor: over a 3 s window an idle pool (supervisor thread and workers) uses no
+// measurable CPU. A spinning thread or worker would use about the whole window.
+TEST_P(ProcessPoolIdleCpu, IdlePoolUsesNoMeasurableCpu) {
+  lanes::ProcessPoolExecutor pool(GetParam());
+  std::vector<lanes::Future<int>> futures;
+  for (int i = 0; i < 200; ++i) futures.push_back(pool.submit(square, i));
+  for (auto& f : futures) f.result();
+  const std::vector<pid_t> pids = pool.worker_pids();
+  ASSERT_FALSE(pids.empty());
+  auto total = [&] {
+    double s = process_cpu_s(::getpid());
+    for (pid_t pid : pids) s += process_cpu_s(pid);
+    return s;
+  };
+  const double before = total();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the window measured, no sync
+  const double used = total() - before;
+  EXPECT_LT(used, 0.05) << "an idle pool of " << GetParam() << " workers used " << used
+                        << " s of CPU in 3 s";
+  EXPECT_EQ(pool.worker_pids(), pids);  // the same workers: none was replaced meanwhile
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ProcessPoolIdleCpu, ::testing::Values(1, 3),
+                         lanes_test::worker_count_name);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <latch>
 #include <lanes/lanes.hpp>
 #include <lanes/thread_pool.hpp>
@@ -442,3 +443,30 @@ TEST(ThreadPoolOptions, DefaultIsPythonsMinOf32AndCoresPlus4) {
 }
 
 }  // namespace
+
+// ---- an idle pool uses no CPU ----------------------------------------------------------
+
+class ThreadPoolIdleCpu : public lanes_test::WorkerCountTest {};
+
+// After a burst, the workers' bounded spin ends and they park: over a 3 s window the
+// process (workers included) uses no measurable CPU. A spinning worker would use
+// about the whole window.
+TEST_P(ThreadPoolIdleCpu, IdlePoolUsesNoMeasurableCpu) {
+  lanes::ThreadPoolExecutor pool(GetParam());
+  std::vector<lanes::Future<int>> futures;
+  for (int i = 0; i < 10000; ++i) futures.push_back(pool.submit([i] { return i; }));
+  for (auto& f : futures) f.result();
+  auto cpu_s = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  const double before = cpu_s();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the window measured, no sync
+  const double used = cpu_s() - before;
+  EXPECT_LT(used, 0.05) << "an idle pool of " << GetParam() << " workers used " << used
+                        << " s of CPU in 3 s";
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ThreadPoolIdleCpu, ::testing::Values(1, 4),
+                         lanes_test::worker_count_name);

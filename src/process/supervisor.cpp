@@ -334,6 +334,10 @@ void ProcessSupervisor::run() noexcept {
       ::close(w->pidfd);
     }
   }
+  // Completions noted in the last pass may still view the workers' buffers: the
+  // workers are freed only after those ran.
+  std::vector<std::unique_ptr<ProcessWorker>> ended;
+  for (auto& [id, w] : workers_) ended.push_back(std::move(w));
   workers_.clear();
   idle_.clear();
   std::vector<ProcessCompletion> work;
@@ -396,13 +400,35 @@ void ProcessSupervisor::loop(Lock& lock) {
       }
     }
     for (auto& [id, w] : workers_) update_interest_locked(*w);
-    const auto timeout = poll_timeout_locked(ProcessClock::now());
+    poll_timeout_locked(ProcessClock::now());
+    const ProcessClock::time_point until = sleep_until_;
     // Room for one event per watched descriptor: on_watch then never allocates.
     ready_.clear();
     ready_.reserve(2 * workers_.size() + 1);
+    work.swap(completions_);
+    jobs.swap(done_jobs_);
     lock.unlock();
+    // The futures complete with the mutex released and right before the poll, so
+    // that a thread woken by one (which typically submits again at once) finds the
+    // mutex free: taking it back here first would often make that thread sleep on
+    // it and cost one more wake-up per round trip. The views in `work` point into
+    // the answering workers' buffers, which stay as they are until the next pass
+    // (answered_this_pass) and workers freed meanwhile wait in graveyard_.
+    if (!work.empty()) {
+      complete(work, jobs);
+      work.clear();
+      jobs.clear();
+    }
+    std::chrono::nanoseconds timeout(-1);  // no limit
+    if (until != ProcessClock::time_point::max()) {
+      const auto now = ProcessClock::now();
+      timeout = until <= now ? std::chrono::nanoseconds(0)
+                             : std::min<std::chrono::nanoseconds>(until - now, std::chrono::seconds(60));
+    }
     reactor_->poll(timeout);
     lock.lock();
+    for (auto& [id, w] : workers_) w->answered_this_pass = false;
+    graveyard_.clear();
     events.swap(ready_);
     if (std::exchange(ready_overflow_, false)) {
       // Some event went unnoted: look at every worker (reads and reaps do not block).
@@ -416,19 +442,9 @@ void ProcessSupervisor::loop(Lock& lock) {
     events.clear();
     kill_abandoned_locked();
     check_deadlines_locked(ProcessClock::now());
-    if (!completions_.empty()) {
-      work.swap(completions_);
-      jobs.swap(done_jobs_);
-      // Later frames from the workers answered now are read on the next pass, after
-      // these views were used.
-      lock.unlock();
-      complete(work, jobs);
-      lock.lock();
-      work.clear();
-      jobs.clear();
-    }
-    for (auto& [id, w] : workers_) w->answered_this_pass = false;
-    graveyard_.clear();
+    // A worker that answered goes back to work before its futures complete: the
+    // next frame does not wait for the callbacks and wake-ups of the last one.
+    dispatch_locked();
   }
 }
 
