@@ -70,8 +70,10 @@ if(NOT pc_file)
   message(FATAL_ERROR "package_consumer: no lanes.pc under ${static_prefix}")
 endif()
 get_filename_component(pc_dir "${pc_file}" DIRECTORY)
+# The prefix first (it answers for lanes), then the system's own directories, which
+# answer for what lanes.pc requires (libssl, libcrypto).
 set(ENV{PKG_CONFIG_PATH} "${pc_dir}")
-set(ENV{PKG_CONFIG_LIBDIR} "${pc_dir}")  # nothing else may answer for lanes
+unset(ENV{PKG_CONFIG_LIBDIR})
 foreach(query modversion cflags libs)
   execute_process(COMMAND "${PKG_CONFIG}" --${query} lanes
     RESULT_VARIABLE rc OUTPUT_VARIABLE pc_${query} ERROR_VARIABLE err
