@@ -11,6 +11,8 @@ REQUIRED=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libboost-dev libuv1-dev libtbb-dev liburing-dev libfmt-dev libcli11-dev
   libcereal-dev
+  # bench/files.sh: the file benchmark's peers (aiofiles for /usr/bin/python3, fio).
+  python3-aiofiles fio
   python3 python3-uvloop nodejs golang-go
   # tests/test_lanes_cli.cpp renders `lanes lab --report` in headless Chromium and decodes
   # the PNG with zlib; DejaVu gives the page's text a font.
