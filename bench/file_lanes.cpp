@@ -1,6 +1,6 @@
 // lanes' side of the file benchmark (bench/files.sh): TASKS concurrent tasks on one
 // loop doing either 4 KiB reads at random aligned offsets of an existing file, or
-// 1 MiB writes that together fill a new file front to back. The loop's backend comes
+// 1 MiB writes that together fill an allocated file front to back. The loop's backend comes
 // from LANES_BACKEND (io_uring: operations in the ring; epoll: the default executor's
 // threads, as aiofiles does).
 //
@@ -68,7 +68,9 @@ lanes::Task<int> run(std::string mode, std::string path, double amount, int task
     co_await f.close();
   } else if (mode == "seqwrite") {
     const std::string block(1 << 20, 'w');
-    lanes::AsyncFile f = co_await lanes::open_file(path, "wb");
+    // Into the file as it is (bench/files.sh allocates it first, as fio lays out its
+    // file): writes that extend a file are serialised by the kernel on every side.
+    lanes::AsyncFile f = co_await lanes::open_file(path, "r+b");
     std::uint64_t next = 0;
     const auto blocks = static_cast<std::uint64_t>(amount);
     std::vector<lanes::Task<void>> work;

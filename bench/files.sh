@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/files.sh BUILD_DIR [OUT_DIR] — the file benchmark: 64 concurrent tasks doing
 # 4 KiB reads at random offsets of a 256 MiB file (cached: this measures the cost of
-# each operation, not the disk), and 1 MiB writes that fill a new 512 MiB file in
+# each operation, not the disk), and 1 MiB writes that fill a sparse 512 MiB file in
 # order. Prints a markdown section on stdout.
 #
 # Sides: lanes on io_uring (BUILD_DIR/bench/file_lanes, operations in the ring),
@@ -60,15 +60,14 @@ run_fio() {
   local json
   if [[ $1 == randread ]]; then
     json=$(fio --name=randread --filename="$READ_FILE" --rw=randread --bs=4k --ioengine=io_uring \
-      --iodepth="$TASKS" --numjobs=1 --time_based --runtime="$SECS" --size="${READ_MIB}M" \
+      --iodepth="$TASKS" --numjobs=1 --time_based --runtime="$SECS" --size="${READ_MIB}M" --invalidate=0 \
       --output-format=json 2>/dev/null) || { echo "error=fio-failed"; return 0; }
-    "$PYTHON" -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["read"]; print(f"iops={j[\"iops\"]:.0f} mib_per_s={j[\"bw_bytes\"]/2**20:.1f}")' <<<"$json"
+    "$PYTHON" -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["read"]; print("iops=%.0f mib_per_s=%.1f" % (j["iops"], j["bw_bytes"] / 2**20))' <<<"$json"
   else
-    rm -f "$WRITE_FILE"
     json=$(fio --name=seqwrite --filename="$WRITE_FILE" --rw=write --bs=1M --ioengine=io_uring \
       --iodepth="$TASKS" --numjobs=1 --size="${WRITE_MIB}M" --end_fsync=0 \
       --output-format=json 2>/dev/null) || { echo "error=fio-failed"; return 0; }
-    "$PYTHON" -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["write"]; print(f"iops={j[\"iops\"]:.0f} mib_per_s={j[\"bw_bytes\"]/2**20:.1f}")' <<<"$json"
+    "$PYTHON" -c 'import json,sys; j=json.load(sys.stdin)["jobs"][0]["write"]; print("iops=%.0f mib_per_s=%.1f" % (j["iops"], j["bw_bytes"] / 2**20))' <<<"$json"
   fi
 }
 
@@ -80,9 +79,13 @@ for ((rep = 1; rep <= REPS; rep++)); do
     for side in "${SIDES[@]}"; do
       cmd=$(side_cmd "$side" "$work")
       if [[ -z $cmd ]]; then NOTE[$side.$work]="not available"; continue; fi
+      # Every side writes into the same kind of file: sparse, at its final size (fio
+      # takes an existing file of the right size as it is). Extending writes, or
+      # writes into fallocate'd (unwritten) extents, are serialised by the kernel.
       rm -f "$WRITE_FILE"
+      truncate -s "${WRITE_MIB}M" "$WRITE_FILE"
       if [[ $side == fio ]]; then
-        line=$(run_fio "$work")
+        line=$(run_fio "$work") || line="error=fio-output"
       else
         # shellcheck disable=SC2086
         line=$($cmd 2>"$OUT/$side.$work.$rep.err") || line="error=exit-$?"
@@ -117,8 +120,8 @@ echo "## Files"
 echo
 echo "$TASKS concurrent tasks on one loop. Random reads: 4 KiB at random aligned offsets of a"
 echo "${READ_MIB} MiB file already in the page cache, for ${SECS} s (so the figure is the cost of"
-echo "an operation, not the disk's). Sequential writes: 1 MiB blocks that fill a new ${WRITE_MIB} MiB"
-echo "file in order (buffered, no fsync). Best of $REPS interleaved rounds; fio is one job with"
+echo "an operation, not the disk's). Sequential writes: 1 MiB blocks that fill a sparse ${WRITE_MIB} MiB"
+echo "file (made with truncate for every side) in order (buffered, no fsync). Best of $REPS interleaved rounds; fio is one job with"
 echo "$TASKS operations in flight."
 echo
 echo "| side | 4 KiB random reads/s | lanes io_uring ratio | 1 MiB sequential writes, MiB/s | lanes io_uring ratio |"

@@ -1,6 +1,6 @@
 """Python's side of the file benchmark (bench/files.sh): asyncio + aiofiles (which runs
 each operation on a thread), TASKS concurrent tasks doing 4 KiB random reads or 1 MiB
-writes that fill a new file in order — the same work as bench/file_lanes.cpp.
+writes that fill an existing (sparse) file in order — the same work as bench/file_lanes.cpp.
 
     file_aiofiles.py randread PATH SECONDS TASKS
     file_aiofiles.py seqwrite PATH MIB TASKS
@@ -37,8 +37,6 @@ async def seqwrite(path, mib, tasks):
     block = b"w" * (1 << 20)
     totals = {"ops": 0, "bytes": 0}
     state = {"next": 0}
-    async with aiofiles.open(path, "wb"):
-        pass
 
     async def writer():
         async with aiofiles.open(path, "r+b") as f:
@@ -46,7 +44,8 @@ async def seqwrite(path, mib, tasks):
                 b = state["next"]
                 state["next"] += 1
                 await f.seek(b * len(block))
-                totals["bytes"] += await f.write(block)
+                await f.write(block)  # a buffered writer takes all of it or raises
+                totals["bytes"] += len(block)
                 await f.flush()
                 totals["ops"] += 1
 
