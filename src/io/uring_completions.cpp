@@ -23,21 +23,21 @@ std::uint32_t from_poll(unsigned m) noexcept {
 
 }  // namespace
 
+void UringReactor::note_final(const Cqe& c) noexcept {
+  if ((c.user_data & 3) != kTagWatch || (c.flags & IORING_CQE_F_MORE) != 0) return;
+  const auto slot = static_cast<std::size_t>((c.user_data & 0xffffffffu) >> 2);
+  if (slot < slots_.size() && slots_[slot].generation == static_cast<std::uint32_t>(c.user_data >> 32))
+    slots_[slot].final_pending = true;
+}
+
 void UringReactor::await_final(int slot) noexcept {
-  const std::uint64_t data = watch_data(slot);
-  auto seen = [&](std::size_t from) {
-    for (std::size_t i = from; i < backlog_.size(); ++i)
-      if (backlog_[i].user_data == data && (backlog_[i].flags & IORING_CQE_F_MORE) == 0) return true;
-    return false;
-  };
-  for (int round = 0; round < 100; ++round) {
-    const std::size_t from = backlog_.size();
+  // Bounded: a lost report costs at most a second here, never a hang.
+  for (int round = 0; round < 100 && !slots_[slot].final_pending; ++round) {
     __kernel_timespec ts{};
     ts.tv_nsec = 10'000'000;
     io_uring_cqe* cqe = nullptr;
     const int r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
     stash();
-    if (seen(from)) return;
     if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN) return;
   }
 }
@@ -47,8 +47,10 @@ void UringReactor::stash() noexcept {
     io_uring_cqe* cqes[kBatch];
     unsigned n;
     while ((n = io_uring_peek_batch_cqe(&ring_, cqes, kBatch)) > 0) {
-      for (unsigned i = 0; i < n; ++i)
+      for (unsigned i = 0; i < n; ++i) {
         backlog_.push_back({cqes[i]->user_data, cqes[i]->res, cqes[i]->flags});
+        note_final(backlog_.back());
+      }
       io_uring_cq_advance(&ring_, n);
     }
   } catch (...) {
@@ -74,7 +76,12 @@ int UringReactor::reap() {
       break;
     }
     Cqe local[kBatch];
-    for (unsigned i = 0; i < n; ++i) local[i] = {cqes[i]->user_data, cqes[i]->res, cqes[i]->flags};
+    for (unsigned i = 0; i < n; ++i) {
+      local[i] = {cqes[i]->user_data, cqes[i]->res, cqes[i]->flags};
+      // A callback below may remove a watch whose last report is later in this
+      // batch: remove() must not wait for a report already taken.
+      note_final(local[i]);
+    }
     io_uring_cq_advance(&ring_, n);  // before the callbacks, which may submit
     for (unsigned i = 0; i < n; ++i) called += handle(local[i]);
   }
@@ -95,7 +102,10 @@ int UringReactor::handle(const Cqe& c) {
   Watch& w = slots_[slot];
   if (w.generation != static_cast<std::uint32_t>(c.user_data >> 32)) return 0;  // stale
   const bool final = (c.flags & IORING_CQE_F_MORE) == 0;
-  if (final) w.armed = false;
+  if (final) {
+    w.armed = false;
+    w.final_pending = false;
+  }
   if (final && c.res == -EINVAL && w.multishot && !w.dead) {
     // A kernel without multishot poll: one-shot polls, re-armed after each report.
     multishot_ok_ = false;

@@ -103,7 +103,7 @@ void UringReactor::remove(int fd) noexcept {
   Watch& w = slots_[slot];
   w.dead = true;
   w.watcher = nullptr;
-  if (w.armed) {
+  if (w.armed && !w.final_pending) {
     // Removed now, not with the next batch: an armed poll keeps the file open
     // (a closed socket would still hold its port and receive).
     if (io_uring_sqe* sqe = get_sqe_noexcept()) {
@@ -250,6 +250,7 @@ void UringReactor::arm(int slot) {
   }
   io_uring_sqe_set_data64(sqe, watch_data(slot));
   w.armed = true;
+  w.final_pending = false;
 }
 
 }  // namespace uring

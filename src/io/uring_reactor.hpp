@@ -58,6 +58,9 @@ class UringReactor final : public Reactor {
     std::uint32_t generation = 0;
     bool multishot = false;
     bool armed = false;
+    /// Its last report (no IORING_CQE_F_MORE) was taken from the ring and awaits
+    /// handling: the kernel has let go of the file already.
+    bool final_pending = false;
     bool dead = false;
     int next_free = -1;
   };
@@ -76,6 +79,8 @@ class UringReactor final : public Reactor {
 
   /// Moves the completions waiting in the ring to backlog_ (handled by poll()).
   void stash() noexcept;
+  /// Marks the watch a report is addressed to if that report is its last one.
+  void note_final(const Cqe& c) noexcept;
   void arm(int slot);
   int reap();
   int handle(const Cqe& c);
