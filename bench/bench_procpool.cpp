@@ -61,6 +61,29 @@ double best_of(int reps, F&& run) {
   return best;
 }
 
+/// Runs `one` n times, appending each call's wall time (seconds) to `each`; returns
+/// the total.
+template <class F>
+double timed_each(int n, std::vector<double>& each, F&& one) {
+  const auto start = Clock::now();
+  auto t0 = start;
+  for (int k = 0; k < n; ++k) {
+    one();
+    const auto t1 = Clock::now();
+    each.push_back(std::chrono::duration<double>(t1 - t0).count());
+    t0 = t1;
+  }
+  return std::chrono::duration<double>(t0 - start).count();
+}
+
+/// The median of every timed call of every run, in microseconds.
+double median_us(std::vector<double>& each) {
+  if (each.empty()) return 0;
+  auto mid = each.begin() + static_cast<std::ptrdiff_t>(each.size() / 2);
+  std::nth_element(each.begin(), mid, each.end());
+  return *mid * 1e6;
+}
+
 void floor_round_trip(int reps) {
   // Forked before the pool or any thread exists.
   int sv[2];
@@ -80,27 +103,29 @@ void floor_round_trip(int reps) {
   };
   for (int i = 0; i < 500; ++i) bounce();
   const int n = 5000;
-  const double s = best_of(reps, [&] {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < n; ++i) bounce();
-    return seconds_since(t0);
-  });
+  std::vector<double> each;
+  const double s = best_of(reps, [&] { return timed_each(n, each, bounce); });
   ::close(sv[0]);
   ::waitpid(child, nullptr, 0);
-  std::printf("{\"workload\": \"floor\", \"tasks\": %d, \"us_per_task\": %.3f}\n", n, s / n * 1e6);
+  std::printf("{\"workload\": \"floor\", \"tasks\": %d, \"us_per_task\": %.3f, \"median_us\": %.3f}\n",
+              n, s / n * 1e6, median_us(each));
 }
 
 void round_trip(int reps, std::size_t workers) {
   lanes::ProcessPoolExecutor pool(workers);
   for (int i = 0; i < 200; ++i) pool.submit(tiny, i).result();  // workers up and warm
   const int n = 5000;
+  std::vector<double> each;
+  int i = 0;
   const double s = best_of(reps, [&] {
-    const auto t0 = Clock::now();
-    for (int i = 0; i < n; ++i) pool.submit(tiny, i).result();
-    return seconds_since(t0);
+    return timed_each(n, each, [&] {
+      if (pool.submit(tiny, i).result() != i) std::abort();
+      ++i;
+    });
   });
-  std::printf("{\"workload\": \"round_trip\", \"workers\": %zu, \"tasks\": %d, \"us_per_task\": %.3f}\n",
-              workers, n, s / n * 1e6);
+  std::printf("{\"workload\": \"round_trip\", \"workers\": %zu, \"tasks\": %d, \"us_per_task\": %.3f, "
+              "\"median_us\": %.3f}\n",
+              workers, n, s / n * 1e6, median_us(each));
 }
 
 void map_throughput(int reps, std::size_t workers) {
@@ -152,25 +177,36 @@ void fib_speedup(int reps, std::size_t workers) {
   lanes::ProcessPoolExecutor pool(workers);
   for (int r : pool.map(square, std::vector<int>(64, 1))) (void)r;  // workers up
   double busiest = 1e300;
+  std::string split;  // jobs per worker in the run with the least busy worker
   const double parallel = best_of(reps, [&] {
     const auto t0 = Clock::now();
     long sum = 0;
     std::map<int, std::int64_t> per_worker;
+    std::map<int, int> jobs_of;
     for (const auto& [r, pid, ns] : pool.map(fib_timed, std::vector<int>(jobs, n), std::nullopt, 1)) {
       sum += r;
       per_worker[pid] += ns;
+      ++jobs_of[pid];
     }
     if (sum != expect) std::abort();
     std::int64_t most = 0;
     for (const auto& [pid, ns] : per_worker) most = std::max(most, ns);
-    busiest = std::min(busiest, static_cast<double>(most) / 1e9);
+    if (static_cast<double>(most) / 1e9 < busiest) {
+      busiest = static_cast<double>(most) / 1e9;
+      split.clear();
+      for (const auto& [pid, count] : jobs_of) {
+        if (!split.empty()) split += '/';
+        split += std::to_string(count);
+      }
+    }
     return seconds_since(t0);
   });
   std::printf("{\"workload\": \"fib\", \"workers\": %zu, \"n\": %d, \"jobs\": %d, "
               "\"sequential_s\": %.4f, \"pool_s\": %.4f, \"speedup\": %.3f, "
-              "\"sequential_cpu_s\": %.4f, \"busiest_worker_cpu_s\": %.4f, \"cpu_speedup\": %.3f}\n",
+              "\"sequential_cpu_s\": %.4f, \"busiest_worker_cpu_s\": %.4f, \"cpu_speedup\": %.3f, "
+              "\"split\": \"%s\"}\n",
               workers, n, jobs, sequential, parallel, sequential / parallel, seq_cpu, busiest,
-              seq_cpu / busiest);
+              seq_cpu / busiest, split.c_str());
 }
 
 }  // namespace

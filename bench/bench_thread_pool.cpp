@@ -6,13 +6,15 @@
 // of docs/benchmarks.md. Workloads:
 //   tiny_tasks  submit 1,000,000 tasks that return i + 1 from this (outside) thread,
 //               then result() of each, summed; a pool of one worker per core
+//   tiny_inside the same from inside a pool job (the fork-join shape): one job
+//               submits the 1,000,000 tasks, then result() of each (a helping wait)
 //   fib         fork-join fib(32): each call at or above the cut-off (20) submits
 //               fib(n-1), computes fib(n-2) itself and joins with result() — a
 //               helping wait on a worker — below it plain recursion (pool_work.hpp)
 //   fib_seq     the plain recursion alone, the baseline of the speed-up
 // Prints one JSON line per workload (figures explained in pool_work.hpp).
 //
-//   bench_thread_pool [--reps N] [--fib-reps N] [--only tiny|fib]
+//   bench_thread_pool [--reps N] [--fib-reps N] [--only tiny|inside|fib]  (tiny: both tiny workloads)
 #include <lanes/thread_pool.hpp>
 
 #include <cstdio>
@@ -61,6 +63,27 @@ void tiny_tasks(int reps, std::size_t workers) {
                reps, kTinyTasks);
 }
 
+long tiny_from_inside(lanes::ThreadPoolExecutor& pool, std::vector<lanes::Future<int>>& futures) {
+  for (int i = 0; i < kTinyTasks; ++i) futures.push_back(pool.submit(tiny, i));
+  long sum = 0;
+  for (auto& f : futures) sum += f.result();
+  futures.clear();
+  return sum;
+}
+
+void tiny_inside(int reps, std::size_t workers) {
+  lanes::ThreadPoolExecutor pool(workers);
+  std::vector<lanes::Future<int>> futures;
+  futures.reserve(kTinyTasks);
+  const long expected = static_cast<long>(kTinyTasks) * (kTinyTasks + 1) / 2;
+  const Best best = measure(reps, [&] {
+    check(pool.submit(tiny_from_inside, std::ref(pool), std::ref(futures)).result(), expected,
+          "tiny_inside");
+  });
+  print_result("lanes", "tiny_inside", "\"workers\": " + std::to_string(workers) + ", ", best,
+               reps, kTinyTasks);
+}
+
 void fib(int reps, std::size_t workers) {
   const long expected = fib_seq(kFibN);
   const std::string extra = "\"n\": " + std::to_string(kFibN) +
@@ -82,6 +105,8 @@ int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
   const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
   if (args.only.empty() || args.only == "tiny") tiny_tasks(args.reps, workers);
+  if (args.only.empty() || args.only == "tiny" || args.only == "inside")
+    tiny_inside(args.reps, workers);
   if (args.only.empty() || args.only == "fib") fib(args.fib_reps, workers);
   return 0;
 }

@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [GROUP...]}" && pwd)
 shift
-ALL_GROUPS=(core procpool echo files thread_pool)
+ALL_GROUPS=(core procpool echo files tls thread_pool mpi)
 GROUPS_TO_RUN=("$@")
 ((${#GROUPS_TO_RUN[@]})) || GROUPS_TO_RUN=("${ALL_GROUPS[@]}")
 
@@ -233,6 +233,18 @@ group_files() {
   fi
 }
 
+# ---- group: tls — the echo over TLS (lanes, Asio ssl::stream, asyncio ssl, OpenSSL
+# alone) and full handshakes per server core. bench/tls.sh measures; report.py renders.
+group_tls() {
+  local dir=$OUT/tls
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if ! BENCH_REPS="$REPS" bash "$ROOT/bench/tls.sh" "$BUILD" "$dir"; then
+    log "tls FAILED"
+  fi
+  "${REPORT[@]}" tls "$dir" >"$PARTS/45-tls.md"
+}
+
 # ---- group: thread_pool — 1M tiny tasks, fork-join fib(32): lanes' ThreadPoolExecutor,
 # oneTBB, OpenMP tasks, Python's concurrent.futures (bench/pool_work.hpp says what is timed).
 # The C++ programs run in BENCH_POOL_ROUNDS interleaved rounds (default 3), each doing
@@ -271,6 +283,18 @@ group_thread_pool() {
   fi
 
   "${REPORT[@]}" thread_pool "$dir" >"$PARTS/45-thread_pool.md"
+}
+
+# ---- group: mpi — MPIPoolExecutor on 3 and 5 ranks beside mpi4py.futures, the process
+# pool and a raw MPI ping-pong. bench/mpi.sh runs them and renders its own section.
+group_mpi() {
+  local dir=$OUT/mpi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if ! BENCH_REPS="$REPS" bash "$ROOT/bench/mpi.sh" "$BUILD" "$dir" >"$PARTS/60-mpi.md"; then
+    log "mpi FAILED"
+    printf '## MPI\n\nbench/mpi.sh failed; see %s.\n\n' "$dir" >"$PARTS/60-mpi.md"
+  fi
 }
 
 # ---- main -------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 //   http_client                          a demo: GETs from a tiny server it starts itself
 //   http_client http://127.0.0.1:8080/   GETs that URL and prints status, headers, body
 //
-// Only plain http:// (no TLS); the body is read by Content-Length, or to the end.
+// Only plain http:// (https_client.cpp does TLS); the body is read by Content-Length, or to the end.
 #include <lanes/lanes.hpp>
 
 #include <cstdio>

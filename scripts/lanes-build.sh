@@ -4,16 +4,15 @@
 #   lanes-build.sh build DIR [cmake args...]         configure DIR (Ninja) and build it
 #   lanes-build.sh test NAME DIR [cmake args...]     build, then run the whole ctest suite;
 #                                                    writes DIR/lanes-test-summary.txt
-#   lanes-build.sh main DIR                          the main job: `lanes lab` if the CLI
-#                                                    is built, else every example in turn
+#   lanes-build.sh main DIR                          the main job: `lanes lab`, then where
+#                                                    the binary is, how to install, make test
 #
 # Environment: JOBS (default 2), CTEST_TIMEOUT (default 300 s per test without its own
-# TIMEOUT), EXAMPLE_TIMEOUT (default 300 s per example).
+# TIMEOUT).
 set -euo pipefail
 
 JOBS=${JOBS:-2}
 CTEST_TIMEOUT=${CTEST_TIMEOUT:-300}
-EXAMPLE_TIMEOUT=${EXAMPLE_TIMEOUT:-300}
 export CMAKE_BUILD_PARALLEL_LEVEL=$JOBS
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -80,29 +79,17 @@ cmd_test() {
 
 cmd_main() {
   local dir=$1
-  if [[ -x "$dir/tools/lanes/lanes" ]]; then
-    echo "==> $dir/tools/lanes/lanes lab"
-    exec "$dir/tools/lanes/lanes" lab
-  fi
-  local n=0 exe
-  for exe in "$dir"/examples/*; do
-    [[ -f "$exe" && -x "$exe" ]] || continue
-    n=$((n + 1))
-    echo
-    echo "===================== example: $(basename "$exe") ====================="
-    local rc=0
-    timeout "$EXAMPLE_TIMEOUT" "$exe" || rc=$?
-    if ((rc != 0)); then
-      echo "==> example $(basename "$exe") failed (exit $rc)" >&2
-      exit 1
-    fi
-  done
-  if ((n == 0)); then
-    echo "==> nothing to run: no $dir/tools/lanes/lanes and no examples built" >&2
+  local cli="$dir/tools/lanes/lanes"
+  if [[ ! -x "$cli" ]]; then
+    echo "==> $cli was not built (configure with -DLANES_BUILD_TOOLS=ON)" >&2
     exit 1
   fi
+  echo "==> $cli lab"
+  "$cli" lab
   echo
-  echo "==> ran $n example(s)"
+  echo "lanes CLI:   $cli   (lanes lab, lanes advise -- PROGRAM; --help)"
+  echo "install:     cmake --install $dir --prefix ~/.local   (library, headers, CMake package, lanes.pc, the CLI)"
+  echo "tests:       make test"
 }
 
 case "${1:-}" in

@@ -113,7 +113,7 @@ TEST(File, ErrorsAreOSErrorsNamingThePath) {
       co_await lanes::open_file(missing, "r");
       ADD_FAILURE() << "opening a missing file should throw";
     } catch (const lanes::FileNotFoundError& e) {
-      EXPECT_EQ(e.code(), ENOENT);
+      EXPECT_EQ(e.errno_value(), ENOENT);
       EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
     }
     co_await lanes::write_file(missing, "x");
@@ -121,14 +121,14 @@ TEST(File, ErrorsAreOSErrorsNamingThePath) {
       co_await lanes::open_file(missing, "x");
       ADD_FAILURE() << "mode x on an existing file should throw";
     } catch (const lanes::OSError& e) {
-      EXPECT_EQ(e.code(), EEXIST);
+      EXPECT_EQ(e.errno_value(), EEXIST);
     }
     lanes::AsyncFile w = co_await lanes::open_file(missing, "w");
     try {
       co_await w.read();
       ADD_FAILURE() << "reading a write-only file should throw";
     } catch (const lanes::OSError& e) {
-      EXPECT_EQ(e.code(), EBADF);
+      EXPECT_EQ(e.errno_value(), EBADF);
     }
     co_await w.close();
     EXPECT_THROW(co_await w.write("late"), lanes::ValueError);
@@ -137,7 +137,7 @@ TEST(File, ErrorsAreOSErrorsNamingThePath) {
       co_await lanes::read_file(dir.path.string());  // a directory
       ADD_FAILURE() << "reading a directory should throw";
     } catch (const lanes::OSError& e) {
-      EXPECT_EQ(e.code(), EISDIR);
+      EXPECT_EQ(e.errno_value(), EISDIR);
     }
   }());
 }
@@ -212,7 +212,7 @@ TEST(File, CancellingAReadLeavesTheFileUsable) {
       co_await f.read_at(0, 1);
       ADD_FAILURE() << "read_at on a FIFO should throw";
     } catch (const lanes::OSError& e) {
-      EXPECT_EQ(e.code(), ESPIPE);
+      EXPECT_EQ(e.errno_value(), ESPIPE);
     }
     co_await f.close();
   }());

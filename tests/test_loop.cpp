@@ -1,6 +1,8 @@
 // EventLoop: scheduling order, timers, cross-thread calls, clean-up, error reports.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <lanes/lanes.hpp>
 
@@ -299,6 +301,47 @@ TEST(Loop, HundredThousandSleepersAllWake) {
   };
   lanes::run(body());
   EXPECT_EQ(woke, kTasks);
+}
+
+// ---- the poll-skip: a busy loop does not poll the kernel on every iteration -----
+
+TEST(Loop, BusyLoopWithoutUserDescriptorsSkipsMostPolls) {
+  lanes::EventLoop loop;
+  std::uint64_t polls = 0;
+  loop.run_until_complete([&]() -> lanes::Task<void> {
+    const std::uint64_t before = loop.reactor_polls();
+    for (int i = 0; i < 10'000; ++i) co_await lanes::sleep(0s);
+    polls = loop.reactor_polls() - before;
+  }());
+  // One poll per iteration would be 10,000; the bound is one per 64 iterations
+  // (plus one per 2 ms when signals are watched, none here).
+  EXPECT_LT(polls, 1'000u);
+}
+
+TEST(Loop, CrossThreadPostReachesABusyLoop) {
+  for (int round = 0; round < 3; ++round) {
+    lanes::EventLoop loop;
+    bool seen = false;
+    loop.run_until_complete([&]() -> lanes::Task<void> {
+      std::thread poster([&] { loop.call_soon_threadsafe([&] { seen = true; }); });
+      while (!seen) co_await lanes::sleep(0s);
+      poster.join();
+    }());
+    EXPECT_TRUE(seen);
+  }
+}
+
+TEST(Loop, SignalReachesABusyLoop) {
+  lanes::EventLoop loop;
+  bool seen = false;
+  loop.add_signal_handler(SIGUSR1, [&] { seen = true; });
+  loop.run_until_complete([&]() -> lanes::Task<void> {
+    std::thread sender([] { ::kill(::getpid(), SIGUSR1); });
+    while (!seen) co_await lanes::sleep(0s);  // never idle: only the bounded poll sees it
+    sender.join();
+  }());
+  EXPECT_TRUE(seen);
+  EXPECT_TRUE(loop.remove_signal_handler(SIGUSR1));
 }
 
 }  // namespace

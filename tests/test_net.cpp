@@ -349,7 +349,8 @@ TEST(Net, AddressInUse) {
       co_await lanes::start_server(echo_handler, "127.0.0.1", first.port(), {.reuse_address = false});
       ADD_FAILURE() << "the second bind should fail";
     } catch (const lanes::OSError& e) {
-      EXPECT_EQ(e.code(), EADDRINUSE);
+      EXPECT_EQ(e.errno_value(), EADDRINUSE);
+      EXPECT_EQ(e.code(), std::errc::address_in_use);
     }
   }());
 }

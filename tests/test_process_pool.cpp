@@ -3,6 +3,7 @@
 #include "lanes/process_pool.hpp"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -14,26 +15,28 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "lanes/combinators.hpp"
+#include "lanes/detail/process/process_registry.hpp"
+#include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/loop.hpp"
 #include "lanes/task.hpp"
+#include "pool_test_support.hpp"
 
 namespace {
 
-#if defined(LANES_SANITIZED_THREAD)
-constexpr int kScale = 5;  // TSan workers start slowly: fewer tasks
-#elif defined(LANES_SANITIZED)
-constexpr int kScale = 2;
-#else
-constexpr int kScale = 1;
-#endif
+using lanes_test::expect_contains;
+using lanes_test::kScale;
+using lanes_test::wait_until;
+using lanes_test::what_of;
 
 // ---- the functions the workers run -------------------------------------------------------
 
@@ -112,11 +115,18 @@ int sleep_ms(int ms) {
 }
 LANES_REGISTER(sleep_ms);
 
-/// Sleeps until a file appears (the test's way to hold a task running).
+/// Never returns (the test's way to hold a task running).
 int block_forever(int) {
   for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 LANES_REGISTER(block_forever);
+
+/// Creates the file `marker` (the task has begun in its worker), then never returns.
+int mark_then_block(const std::string& marker) {
+  std::ofstream(marker) << ::getpid();
+  return block_forever(0);
+}
+LANES_REGISTER(mark_then_block);
 
 /// Writes garbage on the worker's own socket before answering: a malformed frame.
 int send_garbage(int x) {
@@ -181,7 +191,7 @@ int count_children() {
   return n;
 }
 
-class ProcessPoolWorkers : public ::testing::TestWithParam<std::size_t> {};
+class ProcessPoolWorkers : public lanes_test::WorkerCountTest {};
 
 // ---- basics ---------------------------------------------------------------------------------
 
@@ -228,7 +238,8 @@ TEST_P(ProcessPoolWorkers, MapOfNothingIsEmpty) {
   EXPECT_EQ(results.begin(), results.end());
 }
 
-INSTANTIATE_TEST_SUITE_P(Counts, ProcessPoolWorkers, ::testing::Values(1, 2, 4));
+INSTANTIATE_TEST_SUITE_P(Counts, ProcessPoolWorkers, ::testing::Values(1, 2, 4),
+                         lanes_test::worker_count_name);
 
 TEST(ProcessPool, RunsInOtherProcesses) {
   lanes::ProcessPoolExecutor pool(2);
@@ -265,6 +276,21 @@ TEST(ProcessPool, MapWithExplicitChunkSize) {
   auto results = pool.map(square, inputs, std::nullopt, 7);
   EXPECT_EQ(results.size(), inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) EXPECT_EQ(results.at(i), inputs[i] * inputs[i]);
+}
+
+int throws_at_two(int x) {
+  if (x == 2) throw std::out_of_range("two");
+  return x;
+}
+LANES_REGISTER(throws_at_two);
+
+TEST(ProcessPool, MapFailureFailsItsWholeChunk) {
+  // Python's process pool: a call that raises fails its chunk, results before it too.
+  lanes::ProcessPoolExecutor pool(2);
+  auto results = pool.map(throws_at_two, std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}, std::nullopt, 4);
+  for (std::size_t i = 0; i < 4; ++i)
+    expect_contains(what_of<lanes::RemoteError>([&] { (void)results.at(i); }), {"two"});
+  for (std::size_t i = 4; i < 8; ++i) EXPECT_EQ(results.at(i), static_cast<int>(i));
 }
 
 TEST(ProcessPool, MapTimeoutThrowsWhileIterating) {
@@ -348,16 +374,53 @@ TEST(ProcessPool, RemoteExceptionCarriesTypeAndMessage) {
 
 TEST(ProcessPool, UnregisteredFunctionIsNamed) {
   lanes::ProcessPoolExecutor pool(1);
-  try {
-    pool.submit(not_registered, 1);
-    FAIL() << "an unregistered function was accepted";
-  } catch (const lanes::UnregisteredFunctionError& e) {
-    EXPECT_NE(std::string(e.what()).find("not_registered"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("LANES_REGISTER"), std::string::npos) << e.what();
-  }
+  expect_contains(what_of<lanes::UnregisteredFunctionError>([&] { pool.submit(not_registered, 1); }),
+                  {"not_registered", "LANES_REGISTER"});
   std::vector<int> xs{1, 2};
   EXPECT_THROW(pool.map(not_registered, xs), lanes::UnregisteredFunctionError);
 }
+
+#if defined(LANES_TEST_PLUGIN)
+// tests/plugins/registered_plugin.cpp, built as a loadable module: it registers
+// lanes_plugin_triple, which a worker (a fresh exec of this program) never has.
+using PluginFunction = int (*)(int);
+
+TEST(ProcessPoolRegistry, AFunctionOfADlopenedLibraryIsRefusedWithTheReason) {
+  void* library = ::dlopen(LANES_TEST_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(library, nullptr) << ::dlerror();
+  auto fn = reinterpret_cast<PluginFunction>(::dlsym(library, "lanes_plugin_triple"));
+  ASSERT_NE(fn, nullptr) << ::dlerror();
+  EXPECT_EQ(fn(2), 6);
+  {
+    lanes::ProcessPoolExecutor pool(1);
+    const std::string what =
+        what_of<lanes::UnregisteredFunctionError>([&] { pool.submit(fn, 2).result(); });
+    expect_contains(what, {"lanes_plugin_triple", "dlopen", LANES_TEST_PLUGIN});
+    EXPECT_EQ(what.find("add LANES_REGISTER"), std::string::npos) << what;
+    EXPECT_EQ(pool.submit(square, 3).result(), 9);  // the pool goes on
+  }
+  ASSERT_EQ(::dlclose(library), 0) << ::dlerror();
+}
+
+TEST(ProcessPoolRegistry, UnloadingAndLoadingALibraryAgainKeepsTheRegistrySound) {
+  for (int round = 0; round < 3; ++round) {
+    void* library = ::dlopen(LANES_TEST_PLUGIN, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(library, nullptr) << ::dlerror();
+    const auto* entry = lanes::detail::find_remote("lanes_plugin_triple");
+    ASSERT_NE(entry, nullptr) << "round " << round;
+    auto fn = reinterpret_cast<lanes::detail::AnyFunction>(::dlsym(library, "lanes_plugin_triple"));
+    EXPECT_EQ(lanes::detail::find_remote(fn), entry);
+    EXPECT_NE(lanes::detail::library_of(entry).find("lanes_test_plugin"), std::string::npos);
+    ASSERT_EQ(::dlclose(library), 0) << ::dlerror();
+    // Really unloaded (so a stale pointer would point at nothing), and forgotten.
+    EXPECT_EQ(::dlopen(LANES_TEST_PLUGIN, RTLD_NOW | RTLD_NOLOAD), nullptr);
+    EXPECT_EQ(lanes::detail::find_remote("lanes_plugin_triple"), nullptr) << "round " << round;
+  }
+  // The program's own entries are untouched.
+  EXPECT_NE(lanes::detail::find_remote("square"), nullptr);
+  EXPECT_TRUE(lanes::detail::library_of(lanes::detail::find_remote("square")).empty());
+}
+#endif
 
 TEST(ProcessPool, SubmitAfterShutdownThrows) {
   lanes::ProcessPoolExecutor pool(1);
@@ -371,9 +434,7 @@ TEST(ProcessPool, SubmitAfterShutdownThrows) {
 
 /// Waits (bounded) until a job has been handed to a worker.
 void wait_running(lanes::Future<int>& f) {
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!f.running() && !f.done() && std::chrono::steady_clock::now() < until)
-    std::this_thread::yield();
+  wait_until([&] { return f.running() || f.done(); });
   ASSERT_TRUE(f.running()) << "the task never started";
 }
 
@@ -390,13 +451,7 @@ lanes::WorkerCrashedError expect_crash(lanes::Future<int> f) {
   throw std::logic_error("no crash");
 }
 
-bool sanitized() {
-#if defined(LANES_SANITIZED)
-  return true;
-#else
-  return false;
-#endif
-}
+constexpr bool sanitized() { return lanes_test::kSanitized; }
 
 TEST(ProcessPoolCrash, SegfaultNamesTheSignal) {
   lanes::ProcessPoolExecutor pool(1);
@@ -438,10 +493,26 @@ TEST(ProcessPoolCrash, SigkillOfItselfNamesSigkill) {
   EXPECT_EQ(pool.submit(square, 7).result(), 49);
 }
 
+/// A file name for mark_then_block, unique in this test run.
+std::string marker_path() {
+  static std::atomic<int> counter{0};
+  return ::testing::TempDir() + "lanes_marker_" + std::to_string(::getpid()) + "_" +
+         std::to_string(counter++);
+}
+
+/// Waits until mark_then_block(path) has begun in a worker (the task took its frame:
+/// a worker killed before that would have its task sent again, not failed).
+void wait_marked(const std::string& path) {
+  ASSERT_TRUE(wait_until([&] { return static_cast<bool>(std::ifstream(path)); }))
+      << "the task never began in a worker";
+  std::remove(path.c_str());
+}
+
 TEST(ProcessPoolCrash, SigkillFromOutsideFailsOnlyThatTask) {
   lanes::ProcessPoolExecutor pool(2);
-  auto victim = pool.submit(block_forever, 0);
-  wait_running(victim);
+  const std::string marker = marker_path();
+  auto victim = pool.submit(mark_then_block, marker);
+  wait_marked(marker);
   auto other = pool.submit(sleep_ms, 1);
   // The victim's worker: the one whose pid is not the other's (ask for both pids first).
   std::vector<pid_t> pids = pool.worker_pids();
@@ -455,6 +526,35 @@ TEST(ProcessPoolCrash, SigkillFromOutsideFailsOnlyThatTask) {
   EXPECT_EQ(other.result(), 1);
   EXPECT_EQ(pool.submit(square, 8).result(), 64);
 }
+
+class ProcessPoolIdleKill : public lanes_test::WorkerCountTest {};
+
+// A task sent to a worker that was killed while idle, before the pool noticed, never
+// reached that worker: it must run on a replacement, not fail with WorkerCrashedError.
+TEST_P(ProcessPoolIdleKill, TasksSubmittedRightAfterIdleWorkersDiedAllRun) {
+  for (int round = 0; round < 5; ++round) {
+    lanes::ProcessPoolExecutor pool(workers());
+    // Start every worker and let it go idle.
+    std::vector<lanes::Future<int>> warm;
+    for (std::size_t i = 0; i < 4 * workers(); ++i) warm.push_back(pool.submit(sleep_ms, 1));
+    for (auto& f : warm) ASSERT_EQ(f.result(), 1);
+    const std::vector<pid_t> pids = pool.worker_pids();
+    ASSERT_FALSE(pids.empty());
+    for (pid_t p : pids) ASSERT_EQ(::kill(p, SIGKILL), 0);
+    std::vector<lanes::Future<int>> futures;
+    for (int i = 0; i < 20; ++i) futures.push_back(pool.submit(square, i));
+    for (int i = 0; i < 20; ++i) {
+      try {
+        EXPECT_EQ(futures[i].result(), i * i) << "round " << round;
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "round " << round << ", task " << i << ": " << e.what();
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ProcessPoolIdleKill, ::testing::Values(1, 2),
+                         lanes_test::worker_count_name);
 
 TEST(ProcessPoolCrash, EveryTenthOfAThousandCrashesTheRestSucceed) {
   lanes::ProcessPoolExecutor pool(2);
@@ -483,12 +583,7 @@ TEST(ProcessPoolStop, TimeoutKillsAndReplacesTheWorker) {
   lanes::ProcessPoolExecutor pool(1);
   const int before = pool.submit(worker_pid).result();
   auto f = pool.submit_with_timeout(std::chrono::milliseconds(100), block_forever, 0);
-  try {
-    f.result();
-    FAIL() << "no timeout";
-  } catch (const lanes::TimeoutError& e) {
-    EXPECT_NE(std::string(e.what()).find("block_forever"), std::string::npos) << e.what();
-  }
+  expect_contains(what_of<lanes::TimeoutError>([&] { f.result(); }), {"block_forever"});
   const int after = pool.submit(worker_pid).result();
   EXPECT_NE(before, after);
   EXPECT_EQ(::kill(before, 0), -1);  // gone (and reaped: no zombie keeps the pid)
@@ -544,13 +639,50 @@ TEST(ProcessPoolStop, ShutdownCancelFuturesCancelsTheQueue) {
 
 TEST(ProcessPoolWire, MalformedFrameFailsTheTaskAndReplacesTheWorker) {
   lanes::ProcessPoolExecutor pool(1);
-  try {
-    pool.submit(send_garbage, 1).result();
-    FAIL() << "a malformed frame was accepted";
-  } catch (const lanes::WireFormatError& e) {
-    EXPECT_NE(std::string(e.what()).find("magic"), std::string::npos) << e.what();
-  }
+  expect_contains(what_of<lanes::WireFormatError>([&] { pool.submit(send_garbage, 1).result(); }),
+                  {"magic"});
   EXPECT_EQ(pool.submit(square, 11).result(), 121);
+}
+
+TEST(ProcessPoolWire, FrameSizeCheckRefusesWhatWouldWrapAt4GiB) {
+  const auto* entry = lanes::detail::find_remote(reinterpret_cast<lanes::detail::AnyFunction>(&count_bytes));
+  ASSERT_NE(entry, nullptr);
+  const std::size_t limit = lanes::detail::kMaxFramePayload;
+  EXPECT_NO_THROW(lanes::detail::check_frame_size(*entry, 64u << 20, false, "test"));
+  for (bool batch : {false, true}) {
+    // Sizes whose low 32 bits are small: a length that wrapped would pass as tiny.
+    for (std::size_t bytes : {limit + 1, (std::size_t{1} << 32) + 7, (std::size_t{1} << 33)}) {
+      const std::string what = what_of<lanes::WireFormatError>([&] {
+        lanes::detail::check_frame_size(*entry, bytes, batch, "ProcessPoolExecutor::submit");
+      });
+      expect_contains(what, {std::to_string(bytes), "nothing was sent"});
+    }
+  }
+}
+
+/// MemAvailable from /proc/meminfo, in bytes (0 if unknown).
+std::size_t memory_available() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  std::size_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024;
+  return 0;
+}
+
+TEST(ProcessPoolWire, ArgumentOverTheFrameLimitFailsAtSubmitBeforeAnythingIsSent) {
+  // Really encodes 1 GiB + 1 byte (about 3 GiB of memory for a second): only in
+  // optimised unsanitized builds with room to spare.
+  if (sanitized() || memory_available() < (std::size_t{8} << 30))
+    GTEST_SKIP() << "needs an unsanitized build and 8 GiB of available memory";
+  lanes::ProcessPoolExecutor pool(1);
+  {
+    std::vector<char> huge((std::size_t{1} << 30) + 1, 'x');
+    EXPECT_THROW(pool.submit(count_bytes, huge), lanes::WireFormatError);
+  }
+  EXPECT_TRUE(pool.worker_pids().empty()) << "a worker was started for a refused task";
+  EXPECT_EQ(pool.submit(count_bytes, std::vector<char>(10)).result(), 10u);
 }
 
 TEST(ProcessPoolWire, SixtyFourMebibytesBothWays) {
@@ -617,12 +749,7 @@ TEST(ProcessPoolLife, FailingInitializerBreaksThePool) {
   options.initializer = lanes::remote_call(failing_init);
   lanes::ProcessPoolExecutor pool(options);
   auto f = pool.submit(square, 2);
-  try {
-    f.result();
-    FAIL() << "no error";
-  } catch (const lanes::BrokenProcessPool& e) {
-    EXPECT_NE(std::string(e.what()).find("no database here"), std::string::npos) << e.what();
-  }
+  expect_contains(what_of<lanes::BrokenProcessPool>([&] { f.result(); }), {"no database here"});
   EXPECT_THROW(pool.submit(square, 2), lanes::BrokenProcessPool);
 }
 
@@ -680,10 +807,8 @@ TEST(ProcessPoolLife, WorkersDieWithTheirParent) {
   ::close(fds[0]);
   int status = 0;
   ::waitpid(parent, &status, 0);
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!process_ended(worker) && std::chrono::steady_clock::now() < until)
-    std::this_thread::yield();
-  EXPECT_TRUE(process_ended(worker)) << "worker " << worker << " outlived its parent";
+  EXPECT_TRUE(wait_until([&] { return process_ended(worker); }))
+      << "worker " << worker << " outlived its parent";
 }
 
 TEST(ProcessPoolLife, ZeroWorkersIsAValueError) {
@@ -691,3 +816,52 @@ TEST(ProcessPoolLife, ZeroWorkersIsAValueError) {
 }
 
 }  // namespace
+
+// ---- an idle pool uses no CPU ----------------------------------------------------------
+
+namespace {
+
+/// CPU seconds (user + system) process `pid` has used so far, from /proc/<pid>/stat.
+double process_cpu_s(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) start after its ')'.
+  std::istringstream rest(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+class ProcessPoolIdleCpu : public lanes_test::WorkerCountTest {};
+
+// The worker's bounded spin after an answer ends, and the supervisor sleeps in its
+// reactor: over a 3 s window an idle pool (supervisor thread and workers) uses no
+// measurable CPU. A spinning thread or worker would use about the whole window.
+TEST_P(ProcessPoolIdleCpu, IdlePoolUsesNoMeasurableCpu) {
+  lanes::ProcessPoolExecutor pool(GetParam());
+  std::vector<lanes::Future<int>> futures;
+  for (int i = 0; i < 200; ++i) futures.push_back(pool.submit(square, i));
+  for (auto& f : futures) f.result();
+  const std::vector<pid_t> pids = pool.worker_pids();
+  ASSERT_FALSE(pids.empty());
+  auto total = [&] {
+    double s = process_cpu_s(::getpid());
+    for (pid_t pid : pids) s += process_cpu_s(pid);
+    return s;
+  };
+  const double before = total();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the window measured, no sync
+  const double used = total() - before;
+  EXPECT_LT(used, 0.05) << "an idle pool of " << GetParam() << " workers used " << used
+                        << " s of CPU in 3 s";
+  EXPECT_EQ(pool.worker_pids(), pids);  // the same workers: none was replaced meanwhile
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ProcessPoolIdleCpu, ::testing::Values(1, 3),
+                         lanes_test::worker_count_name);

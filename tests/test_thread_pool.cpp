@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <ctime>
 #include <latch>
 #include <lanes/lanes.hpp>
 #include <lanes/thread_pool.hpp>
@@ -17,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "pool_test_support.hpp"
+
 namespace {
 
 #if defined(LANES_SANITIZED)
@@ -25,10 +28,7 @@ constexpr int kManyTasks = 200'000;  // sanitizers make each task ~10x dearer
 constexpr int kManyTasks = 1'000'000;
 #endif
 
-class ThreadPool : public ::testing::TestWithParam<std::size_t> {
- protected:
-  std::size_t workers() const { return GetParam(); }
-};
+class ThreadPool : public lanes_test::WorkerCountTest {};
 
 /// Occupies every worker of `pool` until release() (a plain latch: it does not help).
 struct Blockers {
@@ -296,6 +296,46 @@ TEST_P(ThreadPool, MapRethrowsAtTheFailingItem) {
   EXPECT_EQ(*it, 4);
 }
 
+TEST_P(ThreadPool, MapWithAChunkSizeFailsOnlyTheFailingItem) {
+  // Python's thread pool ignores chunksize: every item succeeds or fails alone.
+  lanes::ThreadPoolExecutor pool(workers());
+  std::vector<int> inputs{1, 2, 3, 4, 5, 6, 7};
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{2}, std::size_t{3}, std::size_t{100}}) {
+    std::atomic<int> calls{0};
+    auto results = pool.map(
+        [&calls](int x) {
+          ++calls;
+          if (x == 3) throw std::invalid_argument("three");
+          return x * 10;
+        },
+        inputs, std::nullopt, chunk);
+    auto it = results.begin();
+    EXPECT_EQ(*it, 10) << "chunksize " << chunk;
+    ++it;
+    EXPECT_EQ(*it, 20) << "chunksize " << chunk;
+    ++it;
+    EXPECT_THROW(*it, std::invalid_argument) << "chunksize " << chunk;
+    for (int x = 4; x <= 7; ++x) EXPECT_EQ(*++it, x * 10) << "chunksize " << chunk;
+    EXPECT_EQ(calls.load(), 7);
+  }
+}
+
+TEST_P(ThreadPool, MapWithAChunkSizeDeliversVoidResultsBeforeAFailure) {
+  lanes::ThreadPoolExecutor pool(workers());
+  std::atomic<int> calls{0};
+  auto results = pool.map(
+      [&calls](int x) {
+        ++calls;
+        if (x == 2) throw lanes::ValueError("two");
+      },
+      std::vector<int>{0, 1, 2, 3}, std::nullopt, 4);
+  EXPECT_NO_THROW(results.at(0));
+  EXPECT_NO_THROW(results.at(1));
+  EXPECT_THROW(results.at(2), lanes::ValueError);
+  EXPECT_NO_THROW(results.at(3));
+  EXPECT_EQ(calls.load(), 4);
+}
+
 TEST_P(ThreadPool, MapTimeoutThrowsTimeoutError) {
   std::latch gate(1);  // outlives the pool, which waits for the job that uses it
   lanes::ThreadPoolExecutor pool(workers());
@@ -385,15 +425,48 @@ TEST_P(ThreadPool, DestructorRunsEveryQueuedJob) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ThreadPool, ::testing::Values(1, 2, 4),
-                         [](const auto& info) { return std::to_string(info.param) + "w"; });
+                         lanes_test::worker_count_name);
 
 TEST(ThreadPoolOptions, ZeroWorkersIsRefused) {
   EXPECT_THROW(lanes::ThreadPoolExecutor(std::size_t{0}), lanes::ValueError);
 }
 
-TEST(ThreadPoolOptions, DefaultIsTheHardwareThreadCount) {
+TEST(ThreadPoolOptions, DefaultIsPythonsMinOf32AndCoresPlus4) {
+  // Python 3.8+: min(32, (os.cpu_count() or 1) + 4).
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const std::size_t expected = std::min<std::size_t>(32, cores + 4);
   lanes::ThreadPoolExecutor pool;
-  EXPECT_EQ(pool.max_workers(), std::max(1u, std::thread::hardware_concurrency()));
+  EXPECT_EQ(pool.max_workers(), expected);
+  EXPECT_EQ(lanes::ThreadPoolExecutor::default_workers(), expected);
+  lanes::ThreadPoolExecutor with_options(lanes::ThreadPoolOptions{});
+  EXPECT_EQ(with_options.max_workers(), expected);
 }
 
 }  // namespace
+
+// ---- an idle pool uses no CPU ----------------------------------------------------------
+
+class ThreadPoolIdleCpu : public lanes_test::WorkerCountTest {};
+
+// After a burst, the workers' bounded spin ends and they park: over a 3 s window the
+// process (workers included) uses no measurable CPU. A spinning worker would use
+// about the whole window.
+TEST_P(ThreadPoolIdleCpu, IdlePoolUsesNoMeasurableCpu) {
+  lanes::ThreadPoolExecutor pool(GetParam());
+  std::vector<lanes::Future<int>> futures;
+  for (int i = 0; i < 10000; ++i) futures.push_back(pool.submit([i] { return i; }));
+  for (auto& f : futures) f.result();
+  auto cpu_s = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
+  const double before = cpu_s();
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the window measured, no sync
+  const double used = cpu_s() - before;
+  EXPECT_LT(used, 0.05) << "an idle pool of " << GetParam() << " workers used " << used
+                        << " s of CPU in 3 s";
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ThreadPoolIdleCpu, ::testing::Values(1, 4),
+                         lanes_test::worker_count_name);

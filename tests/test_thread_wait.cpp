@@ -12,14 +12,13 @@
 #include <thread>
 #include <vector>
 
+#include "pool_test_support.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 
-class ThreadWait : public ::testing::TestWithParam<std::size_t> {
- protected:
-  std::size_t workers() const { return GetParam(); }
-};
+class ThreadWait : public lanes_test::WorkerCountTest {};
 
 TEST_P(ThreadWait, AllCompletedWaitsForEveryFuture) {
   lanes::ThreadPoolExecutor pool(workers());
@@ -171,6 +170,6 @@ TEST_P(ThreadWait, PoolWorkerHelpsWhileItWaits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ThreadWait, ::testing::Values(1, 2, 4),
-                         [](const auto& info) { return std::to_string(info.param) + "w"; });
+                         lanes_test::worker_count_name);
 
 }  // namespace

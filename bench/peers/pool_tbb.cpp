@@ -2,13 +2,15 @@
 //
 //   tiny_tasks        tbb::task_group: run() 1,000,000 tasks that store i + 1 in their
 //                     slot, then wait() (the waiting thread runs tasks too), summed
+//   tiny_inside       the same from inside a task: one task_group task runs() the
+//                     1,000,000 tasks into a nested task_group, then wait()s on it
 //   fib               fork-join fib(32), task_group per call: run(fib(n-1)),
 //                     fib(n-2) inline, wait(); below the cut-off plain recursion
 //   fib_invoke        the same with tbb::parallel_invoke
 // oneTBB's default concurrency: one thread per core, the calling thread being one.
 // Prints one JSON line per workload, as bench_thread_pool does (see pool_work.hpp).
 //
-//   peer_pool_tbb [--reps N] [--fib-reps N] [--only tiny|fib]
+//   peer_pool_tbb [--reps N] [--fib-reps N] [--only tiny|fib]  (tiny: both tiny workloads)
 #include <oneapi/tbb/info.h>
 #include <oneapi/tbb/parallel_invoke.h>
 #include <oneapi/tbb/task_arena.h>
@@ -71,6 +73,20 @@ int main(int argc, char** argv) {
       check(sum, expected, "tiny_tasks");
     });
     print_result("tbb", "tiny_tasks", who, best, args.reps, kTinyTasks);
+    const Best inside = measure(args.reps, [&] {
+      tbb::task_group outer;
+      outer.run([&] {
+        tbb::task_group g;
+        int* slots = out.data();
+        for (int i = 0; i < kTinyTasks; ++i) g.run([slots, i] { slots[i] = i + 1; });
+        g.wait();
+      });
+      outer.wait();
+      long sum = 0;
+      for (int v : out) sum += v;
+      check(sum, expected, "tiny_inside");
+    });
+    print_result("tbb", "tiny_inside", who, inside, args.reps, kTinyTasks);
   }
 
   if (args.only.empty() || args.only == "fib") {

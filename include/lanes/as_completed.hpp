@@ -220,7 +220,7 @@ class AsCompletedStream {
   std::size_t remaining() const noexcept { return futures_.size() - taken_; }
   bool has_next() const noexcept { return remaining() > 0; }
 
-  class [[nodiscard]] Next : detail::CancelHook, detail::TimerNode {
+  class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] Next : detail::CancelHook, detail::TimerNode {
    public:
     explicit Next(AsCompletedStream& owner) noexcept : owner_(owner) {}
     Next(const Next&) = delete;

@@ -105,7 +105,7 @@ struct WaitResult {
 
 /// The awaitable that wait() returns; co_await it (once) inside a lanes task.
 template <class T>
-class [[nodiscard]] WaitOp {
+class [[nodiscard("lanes::wait does nothing unless co_awaited (or result() is called)")]] WaitOp {
  public:
   using Clock = std::chrono::steady_clock;
 

@@ -49,7 +49,7 @@ struct DatagramCore {
   ~DatagramCore() { io.close(); }
 };
 
-class RecvFromAwaiter : public IoAwaiter<RecvFromAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] RecvFromAwaiter : public IoAwaiter<RecvFromAwaiter> {
  public:
   RecvFromAwaiter(std::shared_ptr<DatagramCore> core, std::size_t max) noexcept
       : core_(std::move(core)), max_(max) {}
@@ -65,7 +65,7 @@ class RecvFromAwaiter : public IoAwaiter<RecvFromAwaiter> {
   int error_ = 0;
 };
 
-class SendToAwaiter : public IoAwaiter<SendToAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] SendToAwaiter : public IoAwaiter<SendToAwaiter> {
  public:
   SendToAwaiter(std::shared_ptr<DatagramCore> core, std::string_view data,
                 std::optional<SocketAddress> to);

@@ -1,14 +1,24 @@
 // lanes/errors.hpp — the exception types of lanes, named after Python's.
 //
 // Every error is a small type deriving from lanes::Error (itself a
-// std::runtime_error), so `catch (const lanes::Error&)` catches all of them and
-// `what()` always says what went wrong and what to do about it.
+// std::runtime_error), so `catch (const lanes::Error&)` catches all of them, except the
+// OSError family, which is a std::system_error; `what()` always says what went wrong
+// and what to do about it.
+//
+// CancelledError and KeyboardInterrupt are not errors: they derive from
+// lanes::BaseException and not from std::exception (Python 3.8 moved CancelledError
+// out of Exception for the same reason), so that `catch (const std::exception&)`
+// inside a task does not swallow a cancellation. To catch "everything but
+// cancellation", catch std::exception; `catch (...)` still sees them and must
+// rethrow.
 #pragma once
 
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -20,12 +30,29 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Thrown at a task's suspension point when the task is cancelled (asyncio.CancelledError).
-/// A task may catch it; a task that lets it escape ends cancelled.
-class CancelledError : public Error {
+/// Base of the exceptions that stop work instead of reporting a failure
+/// (CancelledError, KeyboardInterrupt: Python's BaseException subclasses that are
+/// not Exception). Deliberately not a std::exception, so that a generic
+/// `catch (const std::exception&)` lets them through. what() gives the message.
+class BaseException {
  public:
-  CancelledError() : Error("the operation was cancelled") {}
-  explicit CancelledError(const std::string& msg) : Error(msg) {}
+  explicit BaseException(const std::string& msg) : message_(msg) {}
+  virtual ~BaseException() = default;
+  /// The message; never null.
+  virtual const char* what() const noexcept { return message_.what(); }
+
+ private:
+  std::runtime_error message_;  // a copy that cannot throw, as exceptions need
+};
+
+/// Thrown at a task's suspension point when the task is cancelled (asyncio.CancelledError).
+/// A task may catch it; a task that lets it escape ends cancelled. Not a
+/// std::exception (see BaseException): `catch (const std::exception&)` does not
+/// catch it, `catch (const lanes::CancelledError&)` and `catch (...)` do.
+class CancelledError : public BaseException {
+ public:
+  CancelledError() : BaseException("the operation was cancelled") {}
+  explicit CancelledError(const std::string& msg) : BaseException(msg) {}
 };
 
 /// A deadline passed: wait_for, timeout scopes, Future::result(timeout).
@@ -171,16 +198,30 @@ class BrokenProcessPool : public BrokenExecutor {
   using BrokenExecutor::BrokenExecutor;
 };
 
-/// An operating system call failed (Python's OSError). code() is the errno value;
-/// the subclasses below name the common ones so that they can be caught by type.
-class OSError : public Error {
+/// The std::error_category of getaddrinfo's EAI_* codes (message: gai_strerror).
+const std::error_category& gai_category() noexcept;
+
+/// An operating system call failed (Python's OSError). It is a std::system_error, so
+/// code() is a std::error_code: the errno value in std::system_category(), comparable
+/// with std::errc (`e.code() == std::errc::address_in_use`); errno_value() is the bare
+/// number (Python's OSError.errno). The subclasses below name the common errors so that
+/// they can be caught by type. Unlike the other lanes errors it is not a lanes::Error
+/// (a type cannot be both without two std::exception bases): catch std::exception, or
+/// lanes::Error and lanes::OSError.
+class OSError : public std::system_error {
  public:
-  OSError(int code, const std::string& msg) : Error(msg), code_(code) {}
-  /// The errno value the system call gave.
-  int code() const noexcept { return code_; }
+  /// `code` is an errno value; `msg` is the whole message what() returns.
+  OSError(int code, const std::string& msg)
+      : OSError(std::error_code(code, std::system_category()), msg) {}
+  OSError(std::error_code code, const std::string& msg)
+      : std::system_error(code), message_(std::make_shared<const std::string>(msg)) {}
+  /// The message given, unchanged (std::system_error would append code().message()).
+  const char* what() const noexcept override { return message_->c_str(); }
+  /// The errno value the system call gave (for GAIError, the EAI_* value).
+  int errno_value() const noexcept { return code().value(); }
 
  private:
-  int code_;
+  std::shared_ptr<const std::string> message_;  // shared: copying must not throw
 };
 
 /// Base of the errors of a connection (Python's ConnectionError).
@@ -224,10 +265,45 @@ class ProcessLookupError : public OSError {
   using OSError::OSError;
 };
 /// A host name could not be resolved (Python's socket.gaierror); code() is the
-/// getaddrinfo error (EAI_*), not an errno.
+/// getaddrinfo error (EAI_*) in gai_category(), not an errno.
 class GAIError : public OSError {
  public:
-  using OSError::OSError;
+  GAIError(int eai_code, const std::string& msg)
+      : OSError(std::error_code(eai_code, gai_category()), msg) {}
+  /// For EAI_SYSTEM, whose cause is an errno value: std::error_code(errno, system_category()).
+  GAIError(std::error_code code, const std::string& msg) : OSError(code, msg) {}
+};
+
+/// A TLS failure reported by OpenSSL (ssl.SSLError, an OSError as in Python):
+/// reason() is OpenSSL's reason string ("wrong version number"), library() where it
+/// came from ("SSL routines"); code() is OpenSSL's packed error code, not an errno.
+class SSLError : public OSError {
+ public:
+  SSLError(int code, const std::string& msg, std::string reason = {}, std::string library = {})
+      : OSError(code, msg), reason_(std::move(reason)), library_(std::move(library)) {}
+  const std::string& reason() const noexcept { return reason_; }
+  const std::string& library() const noexcept { return library_; }
+
+ private:
+  std::string reason_;
+  std::string library_;
+};
+
+/// The peer's certificate was refused (ssl.SSLCertVerificationError): verify_code()
+/// is OpenSSL's X509_V_ERR_* value, verify_message() says why ("certificate has
+/// expired", "self-signed certificate", "Hostname mismatch, certificate is not valid
+/// for 'x'."). Unlike Python it is not also a ValueError (one base class only).
+class SSLCertVerificationError : public SSLError {
+ public:
+  SSLCertVerificationError(const std::string& msg, long verify_code, std::string verify_message)
+      : SSLError(1, msg, "certificate verify failed", "SSL routines"),
+        verify_code_(verify_code), verify_message_(std::move(verify_message)) {}
+  long verify_code() const noexcept { return verify_code_; }
+  const std::string& verify_message() const noexcept { return verify_message_; }
+
+ private:
+  long verify_code_;
+  std::string verify_message_;
 };
 
 /// The end of a stream came before the data asked for (Python's EOFError).
@@ -273,10 +349,12 @@ class LimitOverrunError : public ValueError {
 };
 
 /// lanes::run was interrupted by SIGINT (Ctrl-C): the main task was cancelled, its
-/// clean-up ran, and run() throws this (Python's KeyboardInterrupt).
-class KeyboardInterrupt : public Error {
+/// clean-up ran, and run() throws this (Python's KeyboardInterrupt). Not a
+/// std::exception (see BaseException). Left uncaught out of main(), it prints one
+/// line on stderr and ends the process by SIGINT (shell status 130), as Python does.
+class KeyboardInterrupt : public BaseException {
  public:
-  KeyboardInterrupt() : Error("interrupted by SIGINT (Ctrl-C): the main task was cancelled") {}
+  KeyboardInterrupt() : BaseException("interrupted by SIGINT (Ctrl-C): the main task was cancelled") {}
 };
 
 /// Throws the OSError subclass that fits `code` (an errno value), with a message
@@ -285,8 +363,9 @@ class KeyboardInterrupt : public Error {
 /// The exception throw_os_error would throw, without throwing it.
 std::exception_ptr make_os_error(int code, const std::string& what);
 
-/// The one-line description of any exception_ptr: "TypeName: what()".
-/// Never throws; unknown exception types are described as "unknown exception".
+/// The one-line description of any exception_ptr: "TypeName: what()" (also for
+/// CancelledError and KeyboardInterrupt). Never throws; unknown exception types are
+/// described by their type name.
 std::string describe_exception(const std::exception_ptr& error) noexcept;
 
 }  // namespace lanes

@@ -6,9 +6,13 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <coroutine>
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <functional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -143,7 +147,32 @@ class Future {
     if (!state().add_callback(node)) CallbackNode::run(node, state());
   }
 
-  struct Awaiter : detail::DoneCallback, detail::CancelHook {
+  /// Removes every callback equal to `fn` that has not run yet and returns how
+  /// many were removed (asyncio's remove_done_callback). `fn` must be of the type
+  /// that was added and comparable with == (a function pointer, or an object with
+  /// operator==; a lambda is not comparable). Throws InvalidStateError if empty.
+  template <class F>
+    requires std::equality_comparable<F>
+  std::size_t remove_done_callback(const F& fn) {
+    return state().remove_callbacks_if(
+        [](detail::DoneCallback* cb, const void* wanted) noexcept {
+          if (cb->invoke != &CallbackNode::run) return false;
+          const F* held = static_cast<CallbackNode*>(cb)->fn.template target<F>();
+          return held != nullptr && *held == *static_cast<const F*>(wanted);
+        },
+        &fn);
+  }
+
+  /// For the future of a task (create_task): how many cancellations of the task
+  /// are pending, i.e. requested and not taken back by uncancel()
+  /// (asyncio.Task.cancelling). Throws InvalidStateError if this is not a task's
+  /// future or if called off the task's loop thread.
+  std::uint32_t cancelling() const { return task_on_this_thread("cancelling").cancelling(); }
+  /// Takes one cancellation request of the task back and returns how many remain
+  /// (asyncio.Task.uncancel). Same conditions and errors as cancelling().
+  std::uint32_t uncancel() { return task_on_this_thread("uncancel").uncancel(); }
+
+  struct [[nodiscard("co_await the awaiter")]] Awaiter : detail::DoneCallback, detail::CancelHook {
     State* state;
     detail::TaskCoreBase* task = nullptr;
     bool suspended = false;
@@ -159,6 +188,7 @@ class Future {
     bool await_ready() const noexcept { return state->done(); }
     bool await_suspend(std::coroutine_handle<> h) {
       task = &detail::require_current_task();
+      detail::check_not_awaiting_itself(*task, *state);
       this->invoke = &Awaiter::on_done;
       this->on_cancel = &Awaiter::forward_cancel;
       task->suspend(h, this);
@@ -167,11 +197,13 @@ class Future {
         return false;
       }
       suspended = true;
+      task->waiting_on = state;
       return true;
     }
     detail::StoredType<T> await_resume() {
       if (suspended) {
         suspended = false;
+        task->waiting_on = nullptr;
         task->throw_if_cancelled();
         if (cancel_refused) throw CancelledError();
       }
@@ -187,9 +219,12 @@ class Future {
       // Python's rule: cancelling a task that awaits a future cancels that future.
       auto* a = static_cast<Awaiter*>(self);
       if (a->state->cancel()) return true;
-      // It cannot be cancelled (a job already running, or done with our wake-up on
-      // its way). Like Python, keep waiting: detaching here would leave our node in
-      // its callback list. Its completion wakes the task, which then throws.
+      // It cannot be cancelled: a thread-pool job already running without a stop
+      // token. As asyncio does with a wrapped concurrent future, the task stops
+      // waiting and gets CancelledError now; the job goes on in its thread.
+      if (a->state->remove_callback(a)) return false;
+      // Our node was already taken: the completion is running and its wake-up is
+      // on its way. Wait for it, then throw.
       a->cancel_refused = true;
       return true;
     }
@@ -218,6 +253,15 @@ class Future {
           "Future::result() would block the event loop's own thread: co_await the future instead");
   }
   detail::StoredType<T> get() { return state_->get(); }
+  detail::TaskCoreBase& task_on_this_thread(const char* what) const {
+    detail::TaskCoreBase* task = state().task();
+    if (task == nullptr)
+      throw InvalidStateError(std::string(what) +
+                              "(): this Future is not a task's (only create_task makes tasks)");
+    if (detail::current_loop() != &task->loop())
+      throw InvalidStateError(std::string(what) + "(): call it on the thread that runs the task's loop");
+    return *task;
+  }
 
   // Holds no reference to the state (that would be a cycle): a state destroyed
   // undone discards its nodes.

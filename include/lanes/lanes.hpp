@@ -14,6 +14,7 @@
 #include "lanes/process_pool.hpp"
 #include "lanes/queue.hpp"
 #include "lanes/signal.hpp"
+#include "lanes/ssl.hpp"
 #include "lanes/streams.hpp"
 #include "lanes/subprocess.hpp"
 #include "lanes/sync.hpp"
@@ -22,3 +23,4 @@
 #include "lanes/thread_pool.hpp"
 #include "lanes/time.hpp"
 #include "lanes/to_thread.hpp"
+#include "lanes/version.hpp"

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -14,8 +15,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "lanes/current_task.hpp"
 #include "lanes/detail/core/ready_queue.hpp"
 #include "lanes/detail/io/reactor.hpp"
 #include "lanes/detail/core/task_state.hpp"
@@ -35,10 +38,50 @@ struct LoopExtension {
 };
 }  // namespace detail
 
+class EventLoop;
+namespace detail {
+/// run_until_complete's done callback: stops `loop` when `state` is done, from any
+/// thread. The destructor detaches it, safely against a completion running at the
+/// same time on another thread; a stop already posted is then dropped. Throws
+/// std::bad_alloc only.
+class StopOnDone {
+ public:
+  StopOnDone(EventLoop& loop, FutureStateBase& state);
+  ~StopOnDone();
+  StopOnDone(const StopOnDone&) = delete;
+  StopOnDone& operator=(const StopOnDone&) = delete;
+  struct Node;
+
+ private:
+  FutureStateBase* state_;
+  Node* node_;
+};
+}  // namespace detail
+
+namespace detail {
+template <class R>
+inline constexpr bool is_task_v = false;
+template <class T>
+inline constexpr bool is_task_v<Task<T>> = true;
+
+/// A coroutine callable (a lambda returning Task<T>) with its arguments, invoked in
+/// a frame that owns copies of them: the lambda's captures live as long as the task.
+template <class F, class... Args>
+concept TaskFactory =
+    std::invocable<std::decay_t<F>&, std::decay_t<Args>&...> &&
+    is_task_v<std::invoke_result_t<std::decay_t<F>&, std::decay_t<Args>&...>>;
+
+template <class F, class... Args>
+auto call_keeping_alive(F f, Args... args)
+    -> Task<typename std::invoke_result_t<F&, Args&...>::value_type> {
+  co_return co_await std::invoke(f, args...);
+}
+}  // namespace detail
+
 class ThreadPoolExecutor;  // thread_pool.hpp
 namespace detail {
 /// The loop's default executor (to_thread, run_in_executor(nullptr, ...)): made on
-/// first use, shut down by close(), waiting for its jobs. In src/threads/thread_pool_core.cpp.
+/// first use, shut down by close(), waiting for its jobs. In src/threads/default_executor.cpp.
 ThreadPoolExecutor& default_executor(EventLoop& loop);
 }  // namespace detail
 
@@ -117,6 +160,17 @@ class EventLoop {
   /// only; throws RuntimeError if the loop is closed.
   template <class T>
   Future<T> create_task(Task<T> task);
+  /// create_task(f, args...): calls f(args...) (f returns a Task) inside a task
+  /// that owns copies of f and args, so a capturing lambda coroutine stays alive
+  /// as long as the task. Prefer it to create_task(lambda()), whose temporary
+  /// lambda (and captures) dies at the end of the statement. Loop thread only;
+  /// throws RuntimeError if the loop is closed.
+  template <class F, class... Args>
+    requires detail::TaskFactory<F, Args...>
+  auto create_task(F&& f, Args&&... args) {
+    return create_task(detail::call_keeping_alive(std::decay_t<F>(std::forward<F>(f)),
+                                                  std::decay_t<Args>(std::forward<Args>(args))...));
+  }
   /// A pending future to complete by hand (asyncio's loop.create_future()).
   template <class T = void>
   Future<T> create_future() {
@@ -159,18 +213,28 @@ class EventLoop {
   static void default_exception_handler(const ExceptionContext& context) noexcept;
 
   /// Debug mode: warns about callbacks slower than slow_callback_duration and
-  /// about Tasks destroyed without being awaited. Also on when LANES_DEBUG=1.
+  /// about tasks still pending when the loop is closed. Also on when the
+  /// environment sets LANES_DEBUG=1. (Tasks destroyed without ever being awaited
+  /// are reported in every mode; LANES_NO_UNAWAITED_WARNING=1 silences that.)
   void set_debug(bool enabled) noexcept { debug_ = enabled; }
   bool get_debug() const noexcept { return debug_; }
   void set_slow_callback_duration(Clock::duration d) noexcept { slow_callback_ = d; }
   Clock::duration slow_callback_duration() const noexcept { return slow_callback_; }
 
   /// Number of tasks created on this loop and not finished.
-  std::size_t live_tasks() const noexcept { return live_count_; }
+  std::size_t live_tasks() const noexcept { return live_.size(); }
 
   // ---- Internals used by lanes' own awaitables; not part of the API. ----
   void schedule(detail::ReadyJob job) { ready_.push(job); }
   void post(detail::ReadyJob job);
+  /// A module registers (+1) or unregisters (-1) a descriptor of lanes' own with
+  /// the reactor (the signal eventfd): it does not count as the user's I/O when
+  /// the loop decides whether it may skip polling.
+  void count_internal_descriptor(int delta) noexcept {
+    internal_descriptors_ = static_cast<std::size_t>(static_cast<long>(internal_descriptors_) + delta);
+  }
+  /// How many times the loop has polled the reactor (for tests and benchmarks).
+  std::uint64_t reactor_polls() const noexcept { return reactor_polls_; }
   void add_timer(detail::TimerNode& node) { timers_.push(&node); }
   void remove_timer(detail::TimerNode& node) noexcept { timers_.remove(&node); }
   detail::Reactor& reactor() noexcept { return *reactor_; }
@@ -198,11 +262,21 @@ class EventLoop {
   };
   void run_once();
   void drain_remote();
+  void push_remote(Remote item);
+  std::shared_ptr<Handle::Entry> make_entry(std::function<void()> fn);
   void check_open() const;
   static void wake_thunk(detail::IoWatcher* self, std::uint32_t events) noexcept;
 
+  // At most this many iterations in a row skip the poll (see run_once).
+  static constexpr unsigned kMaxSkippedPolls = 64;
+  static constexpr Clock::duration kMaxPollGap = std::chrono::milliseconds(2);
+
   detail::ReadyQueue ready_;
   detail::TimerHeap timers_;
+  std::size_t internal_descriptors_ = 0;  // the wake-up eventfd, the signal eventfd
+  unsigned skipped_polls_ = 0;
+  std::uint64_t reactor_polls_ = 0;
+  Clock::time_point last_poll_{};
   std::unique_ptr<detail::Reactor> reactor_;
   int wake_fd_ = -1;
   struct WakeWatcher : detail::IoWatcher {
@@ -218,8 +292,7 @@ class EventLoop {
 
   std::vector<std::pair<const void*, std::unique_ptr<detail::LoopExtension>>> extensions_;
 
-  detail::TaskCoreBase* live_head_ = nullptr;
-  std::size_t live_count_ = 0;
+  detail::IntrusiveList<detail::TaskCoreBase, &detail::TaskCoreBase::live_links> live_;
 
   ExceptionHandler handler_;
   Clock::duration slow_callback_ = std::chrono::milliseconds(100);
@@ -237,6 +310,14 @@ EventLoop& get_running_loop();
 template <class T>
 Future<T> create_task(Task<T> task) {
   return get_running_loop().create_task(std::move(task));
+}
+/// create_task(f, args...): runs f(args...) as a task that keeps f (a capturing
+/// lambda coroutine) and args alive for its whole life (see EventLoop::create_task).
+/// Throws RuntimeError if no loop runs on this thread.
+template <class F, class... Args>
+  requires detail::TaskFactory<F, Args...>
+auto create_task(F&& f, Args&&... args) {
+  return get_running_loop().create_task(std::forward<F>(f), std::forward<Args>(args)...);
 }
 
 namespace detail {
@@ -258,6 +339,13 @@ class SigintCancel {
   bool installed_ = false;
   bool interrupted_ = false;
 };
+}  // namespace detail
+
+namespace detail {
+/// Throws KeyboardInterrupt, after making sure that one left uncaught ends the
+/// process as Python's does (a line on stderr, death by SIGINT) instead of
+/// std::terminate's abort. In src/os/signal.cpp.
+[[noreturn]] void throw_keyboard_interrupt();
 }  // namespace detail
 
 struct RunOptions {
@@ -290,14 +378,9 @@ T EventLoop::run_until_complete(Future<T> future) {
   check_open();
   if (running_) throw RuntimeError("run_until_complete: this loop is already running");
   if (!future.done()) {
-    // Added outside a running loop, the callback runs on the completing thread.
-    future.add_done_callback([this](Future<T>) {
-      if (detail::current_loop() == this) {
-        stop();
-      } else {
-        call_soon_threadsafe([this] { stop(); });
-      }
-    });
+    // Removed on every way out, as Python's finally does: a callback left behind
+    // would stop a later run, or touch this loop after it is gone.
+    detail::StopOnDone stopper(*this, *future.raw_state());
     run_forever();
     if (!future.done())
       throw RuntimeError("run_until_complete: the loop stopped before the future completed");
@@ -322,7 +405,7 @@ T run(Task<T> main, RunOptions options) {
   } catch (...) {
     loop.cancel_all_tasks();
     loop.close();
-    if (sigint.interrupted() && main_future.cancelled()) throw KeyboardInterrupt();
+    if (sigint.interrupted() && main_future.cancelled()) detail::throw_keyboard_interrupt();
     throw;
   }
   loop.cancel_all_tasks();

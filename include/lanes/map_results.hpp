@@ -3,14 +3,17 @@
 // map() submits every call at once (in chunks of `chunksize` inputs per job) and
 // hands back this range. Iterating it waits for each result in turn, in the order
 // of the inputs, whatever order the jobs finish in (Python's Executor.map). A call
-// that threw rethrows when its result is reached; a deadline given to map() is
-// shared by the whole iteration. Destroying the range early cancels the jobs that
-// have not started (as closing Python's map generator does).
+// that threw rethrows when its result is reached (with a chunk size, the thread pool
+// fails that item alone, the process pool its whole chunk: see MapOutputs); a
+// deadline given to map() is shared by the whole iteration. Destroying the range
+// early cancels the jobs that have not started (as closing Python's map generator
+// does).
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -26,9 +29,17 @@ namespace lanes {
 namespace detail {
 /// Where the jobs of one map() write their results: slot i for input i. Each slot
 /// is written by one job before its future completes and read only after.
+///
+/// Two failure rules. Whole chunk (per_item false, the process pool's, Python's
+/// ProcessPoolExecutor): a call that fails fails its chunk, and no result of that
+/// chunk is delivered. Per item (per_item true, the thread pool's; Python's
+/// ThreadPoolExecutor ignores the chunk size): errors[i] holds input i's error,
+/// and the results before and after it are delivered as if each were its own job.
 template <class T>
 struct MapOutputs {
   std::vector<std::optional<T>> outputs;
+  std::vector<std::exception_ptr> errors;  // per_item only: sized like outputs
+  bool per_item = false;
 };
 }  // namespace detail
 
@@ -102,27 +113,45 @@ class MapResults {
   T& at(std::size_t i) {
     if (i >= size()) throw std::out_of_range("MapResults::at: index past the last result");
     Future<void>& chunk = chunks_[i / chunksize_];
-    if (!deadline_) {
-      chunk.result();
-    } else if (!chunk.done()) {
-      const auto left = *deadline_ - Clock::now();
-      if (left <= Clock::duration::zero())
-        throw TimeoutError("Executor::map: the results were not all ready within the timeout");
-      try {
-        chunk.result(left);
-      } catch (const TimeoutError&) {
-        throw TimeoutError("Executor::map: the results were not all ready within the timeout");
-      }
-    } else {
-      chunk.result();
+    std::exception_ptr chunk_error;
+    try {
+      wait_for(chunk);
+    } catch (...) {
+      if (!chunk.done()) throw;  // timed out, or refused to block: nothing to deliver
+      chunk_error = std::current_exception();
     }
     auto& slot = outputs_->outputs[i];
+    if (outputs_->per_item) {
+      if (slot) return *slot;
+      if (outputs_->errors[i]) std::rethrow_exception(outputs_->errors[i]);
+    }
+    if (chunk_error) std::rethrow_exception(chunk_error);
     if (!slot)
       throw InvalidStateError("Executor::map: this call produced no result (it was stopped early)");
     return *slot;
   }
 
  private:
+  /// Returns once `chunk` is done; rethrows its error. Throws TimeoutError if map()'s
+  /// deadline passes first.
+  void wait_for(Future<void>& chunk) {
+    if (!deadline_ || chunk.done()) {
+      chunk.result();
+      return;
+    }
+    const auto left = *deadline_ - Clock::now();
+    if (left <= Clock::duration::zero()) throw timed_out();
+    try {
+      chunk.result(left);
+    } catch (const TimeoutError&) {
+      if (!chunk.done()) throw timed_out();
+      throw;  // the call's own TimeoutError
+    }
+  }
+  static TimeoutError timed_out() {
+    return TimeoutError("Executor::map: the results were not all ready within the timeout");
+  }
+
   void cancel_pending() noexcept {
     // Jobs already done ignore this; running ones keep running (or get a stop
     // request if they take a std::stop_token).

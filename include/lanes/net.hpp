@@ -18,16 +18,20 @@
 // another thread; numeric addresses and "localhost" are not.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "lanes/address.hpp"
 #include "lanes/datagram.hpp"
+#include "lanes/ssl.hpp"
 #include "lanes/streams.hpp"
 #include "lanes/task.hpp"
 
@@ -41,6 +45,19 @@ class ServerGuard;
 struct ConnectOptions {
   /// The reader's limit for readline / readuntil.
   std::size_t limit = StreamReader::kDefaultLimit;
+  /// TLS (Python's ssl=ctx): the handshake is done before open_connection returns
+  /// (ssl.hpp). A pointer, so that the options stay a plain value (see
+  /// docs/networking.md, Caveats); the context need only live during the call.
+  const SSLContext* ssl = nullptr;
+  /// The name sent in SNI and checked against the certificate; default: `host`
+  /// (required with open_unix_connection). "" sends none (then the context's
+  /// check_hostname must be off). Only with `ssl`; read during the call only.
+  std::optional<std::string_view> server_hostname = std::nullopt;
+  /// How long the TLS handshake may take (default 60 s): then TimeoutError. Only with `ssl`.
+  std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
+  /// How long close() may wait to send the last bytes and close_notify (default
+  /// 30 s): then the connection is aborted. Only with `ssl`.
+  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout = std::nullopt;
 };
 
 struct ServerOptions {
@@ -54,6 +71,17 @@ struct ServerOptions {
   std::size_t limit = StreamReader::kDefaultLimit;
   /// Accept at once (else call start_serving() or serve_forever()).
   bool start_serving = true;
+  /// TLS (a PROTOCOL_TLS_SERVER context with load_cert_chain done): each
+  /// connection's handshake runs before its handler; a connection whose handshake
+  /// fails or times out is closed without running the handler (and, as in asyncio,
+  /// reported only when the loop is in debug mode). The server keeps its own
+  /// handle on the context: it need only live during start_server.
+  const SSLContext* ssl = nullptr;
+  /// How long a client's handshake may take (default 60 s). Only with `ssl`.
+  std::optional<std::chrono::duration<double>> ssl_handshake_timeout = std::nullopt;
+  /// How long closing a connection may wait to send close_notify (default 30 s).
+  /// Only with `ssl`.
+  std::optional<std::chrono::duration<double>> ssl_shutdown_timeout = std::nullopt;
 };
 
 /// The handler a server runs, as a new task, for each connection.
@@ -104,19 +132,23 @@ class Server {
 /// Connects to `host`:`port` over TCP (IPv4 or IPv6; each address of a name is
 /// tried in turn) and returns the connection's reader and writer. Throws
 /// ConnectionRefusedError (or the OSError of the last address tried), GAIError
-/// if the name does not resolve, CancelledError.
+/// if the name does not resolve, CancelledError; with `ssl`: SSLCertVerificationError,
+/// SSLError, TimeoutError (handshake timeout), ValueError for TLS options that do
+/// not fit (see ConnectOptions).
 Task<std::pair<StreamReader, StreamWriter>> open_connection(std::string host, std::uint16_t port,
                                                             ConnectOptions options = {});
 
 /// Listens on `host`:`port` ("" = every interface, port 0 = any free port) and runs
 /// `handler(reader, writer)` as a new task for each connection. An error escaping
 /// a handler goes to the loop's exception handler and the server goes on. Throws
-/// OSError (address in use: errno EADDRINUSE...), GAIError, CancelledError.
+/// OSError (address in use: errno EADDRINUSE...), GAIError, CancelledError,
+/// ValueError for TLS options that do not fit (a client context, timeouts without ssl).
 Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint16_t port,
                           ServerOptions options = {});
 
 /// Connects to the Unix socket at `path` ('\0' first: abstract namespace). Throws
-/// FileNotFoundError, ConnectionRefusedError, OSError, CancelledError.
+/// FileNotFoundError, ConnectionRefusedError, OSError, CancelledError, and with
+/// `ssl` what open_connection throws (server_hostname is required).
 Task<std::pair<StreamReader, StreamWriter>> open_unix_connection(std::string path,
                                                                  ConnectOptions options = {});
 

@@ -24,7 +24,9 @@
 //
 // Failures (Python breaks the whole pool; lanes fails only the task concerned):
 //   - the worker crashes (SIGSEGV, abort(), exit(), SIGKILL from outside, OOM killer):
-//     WorkerCrashedError naming the signal or exit status; the worker is replaced;
+//     WorkerCrashedError naming the signal or exit status; the worker is replaced. A
+//     task whose worker died before it took the task in (an idle worker killed from
+//     outside, not yet noticed) never began: it is sent to a new worker instead;
 //   - the function throws: RemoteError with the exception's type name and what();
 //   - the task runs past its timeout: TimeoutError; its worker is killed and replaced;
 //   - Future::cancel() of a running task: the future is cancelled at once, its worker
@@ -39,6 +41,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <ranges>
@@ -82,8 +85,31 @@ struct ProcessPoolOptions {
 
 namespace detail {
 
+/// True for a pointer to a function (what a function's name decays to).
+template <class F>
+inline constexpr bool is_function_pointer =
+    std::is_pointer_v<std::decay_t<F>> && std::is_function_v<std::remove_pointer_t<std::decay_t<F>>>;
+
+/// The compile-time refusal of a lambda or other callable object given to the process
+/// pool: a worker finds a function by its registered name, which only a free function
+/// has. Instantiating CheckRemoteCallable<F>::ok asserts F is a function pointer.
+template <class F>
+struct CheckRemoteCallable {
+  static_assert(is_function_pointer<F>,
+                "ProcessPoolExecutor: a lambda or other callable object cannot run in a worker "
+                "process (a worker finds the function by its registered name). Move the body "
+                "into a free function at namespace scope and register it with "
+                "LANES_REGISTER(function_name)");
+  static constexpr bool ok = true;
+};
+
 /// The registry entry for `fn`, or UnregisteredFunctionError naming it.
 const RemoteFunction& require_registered(AnyFunction fn, const char* caller);
+/// Throws WireFormatError if a call frame of `fn` carrying `args_bytes` bytes of
+/// encoded arguments (a map unit's when `batch`) would exceed kMaxFramePayload, so an
+/// oversized argument fails at submit, before anything is sent.
+void check_frame_size(const RemoteFunction& fn, std::size_t args_bytes, bool batch,
+                      const char* caller);
 
 /// Encodes `arg` as parameter type P (converting first only when the types differ).
 template <class P, class A>
@@ -120,7 +146,8 @@ void encode_map_input(ByteBuffer& out, In&& input) {
 }  // namespace detail
 
 /// Binds a registered function and its arguments (for ProcessPoolOptions::initializer).
-/// Throws UnregisteredFunctionError if fn is not registered.
+/// Throws UnregisteredFunctionError if fn is not registered, WireFormatError if the
+/// encoded arguments exceed the frame limit.
 template <class R, class... P, class... A>
 RemoteCall remote_call(R (*fn)(P...), A&&... args) {
   RemoteCall call;
@@ -128,8 +155,17 @@ RemoteCall remote_call(R (*fn)(P...), A&&... args) {
                                               "remote_call");
   detail::ByteBuffer buffer;
   detail::encode_arguments<P...>(buffer, std::forward<A>(args)...);
+  detail::check_frame_size(*call.function, buffer.size(), false, "remote_call");
   call.arguments.assign(buffer.data() ? buffer.data() : "", buffer.size());
   return call;
+}
+
+/// A lambda or any callable object other than a function: a compile error (as submit()).
+template <class F, class... A>
+  requires(!detail::is_function_pointer<F>)
+RemoteCall remote_call(F&&, A&&...) {
+  static_assert(detail::CheckRemoteCallable<F>::ok);
+  return {};
 }
 
 /// True in a process-pool worker (also during its static initialisation).
@@ -153,14 +189,25 @@ class ProcessPoolExecutor {
   }
 
   /// Runs fn(args...) in a worker; the Future completes with its result. Arguments
-  /// are encoded now (later changes to them are not seen). Throws
+  /// are encoded now (later changes to them are not seen). fn must be a free function
+  /// (a lambda is a compile error: workers find functions by registered name). Throws
   /// UnregisteredFunctionError if fn was not registered with LANES_REGISTER,
-  /// WireFormatError if an argument is too large to encode, RuntimeError after
+  /// WireFormatError if the encoded arguments exceed the frame limit (1 GiB; nothing
+  /// is sent) or a string or container has more than 2^32-1 elements, RuntimeError after
   /// shutdown(), BrokenProcessPool if the pool is broken. The Future fails with
   /// RemoteError, WorkerCrashedError, TimeoutError (see the options) or WireFormatError.
   template <class R, class... P, class... A>
   Future<R> submit(R (*fn)(P...), A&&... args) {
     return submit_impl(options_.task_timeout, fn, std::forward<A>(args)...);
+  }
+
+  /// A lambda or any callable object other than a function: a compile error that
+  /// says to register a free function with LANES_REGISTER.
+  template <class F, class... A>
+    requires(!detail::is_function_pointer<F>)
+  Future<void> submit(F&&, A&&...) {
+    static_assert(detail::CheckRemoteCallable<F>::ok);
+    return {};
   }
 
   /// As submit(), with this task's own timeout (counted from when a worker starts
@@ -173,12 +220,22 @@ class ProcessPoolExecutor {
                        std::forward<A>(args)...);
   }
 
+  /// A lambda or any callable object other than a function: a compile error (as submit()).
+  template <class Rep, class Period, class F, class... A>
+    requires(!detail::is_function_pointer<F>)
+  Future<void> submit_with_timeout(std::chrono::duration<Rep, Period>, F&&, A&&...) {
+    static_assert(detail::CheckRemoteCallable<F>::ok);
+    return {};
+  }
+
   /// Calls fn(x) for every x of `inputs` in the workers and returns the results in
   /// input order (Python's Executor.map); for a function of several parameters each x
   /// is a tuple of them. Inputs go in chunks of `chunksize`; with 0 (the default) the
   /// pool picks the chunking from the measured time per call, merging small chunks
-  /// into frames of about 2 ms. Iterating a result rethrows its call's error (a failed
-  /// call fails its whole chunk); with a timeout, iterating throws TimeoutError once
+  /// into frames of about 2 ms. Iterating a result rethrows its call's error. A failed
+  /// call fails its whole chunk, as in Python's process pool: the results of that
+  /// chunk, even those before the failed call, are not delivered (the thread pool
+  /// instead fails the item alone); with a timeout, iterating throws TimeoutError once
   /// that much time has passed since this call. Destroying the results early cancels
   /// the chunks not yet done. Throws as submit() does.
   template <class R, class... P, std::ranges::input_range Range>
@@ -201,7 +258,9 @@ class ProcessPoolExecutor {
         return (held);
     }();
     const std::size_t n = static_cast<std::size_t>(std::ranges::size(source));
-    const std::size_t unit = chunksize ? chunksize : auto_unit(n);
+    // A unit's item count travels as 32 bits: a larger chunk size is cut to that.
+    const std::size_t unit =
+        std::min<std::size_t>(chunksize ? chunksize : auto_unit(n), UINT32_MAX);
     auto outputs = std::make_shared<detail::MapOutputs<T>>();
     outputs->outputs.resize(n);
     auto group = std::make_shared<detail::ProcessMapGroup>();
@@ -220,6 +279,7 @@ class ProcessPoolExecutor {
         job->items = static_cast<std::uint32_t>(std::min(unit, n - begin));
         for (std::uint32_t i = 0; i < job->items; ++i, ++it)
           detail::encode_map_input<P...>(job->args, *it);
+        detail::check_frame_size(entry, job->args.size(), true, "ProcessPoolExecutor::map");
         job->add_ref();
         chunks.emplace_back(job);
       }
@@ -229,6 +289,15 @@ class ProcessPoolExecutor {
       throw;
     }
     return MapResults<T>(std::move(outputs), std::move(chunks), unit, deadline);
+  }
+
+  /// A lambda or any callable object other than a function: a compile error (as submit()).
+  template <class F, class Range>
+    requires(!detail::is_function_pointer<F>)
+  MapResults<detail::Unit> map(F&&, Range&&, std::optional<std::chrono::nanoseconds> = std::nullopt,
+                       std::size_t = 0) {
+    static_assert(detail::CheckRemoteCallable<F>::ok);
+    return MapResults<detail::Unit>(nullptr, {}, 1, std::nullopt);
   }
 
   /// Refuses new tasks from now on (submit throws RuntimeError). With cancel_futures,
@@ -270,6 +339,7 @@ class ProcessPoolExecutor {
       job->fn = &entry;
       job->timeout = timeout;
       detail::encode_arguments<P...>(job->args, std::forward<A>(args)...);
+      detail::check_frame_size(entry, job->args.size(), false, "ProcessPoolExecutor::submit");
       job->add_ref();
       future = Future<R>(job);
       detail::ProcessJob* base = job;

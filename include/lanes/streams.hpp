@@ -23,14 +23,24 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "lanes/address.hpp"
 #include "lanes/detail/net/stream_core.hpp"
+#include "lanes/ssl.hpp"
 #include "lanes/task.hpp"
 
 namespace lanes {
 
 namespace detail {
+
+/// get_extra_info's TLS entries (src/tls/ssl_object.cpp); empty for a stream
+/// without TLS.
+std::optional<PeerCertificate> tls_peercert(const StreamCore& core);
+std::optional<CipherInfo> tls_cipher(const StreamCore& core);
+std::optional<SSLObject> tls_ssl_object(const StreamCore& core);
+/// Throws ValueError: a TLS entry asked for as a SocketAddress.
+[[noreturn]] void throw_extra_info_type(std::string_view name);
 
 /// A StreamCore reference that counts as a handle (the last one closes the stream).
 class StreamRef {
@@ -58,7 +68,7 @@ class StreamRef {
 };
 
 /// Waits until the reader's buffer grows (or the stream ends or fails).
-class FillAwaiter : public IoAwaiter<FillAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] FillAwaiter : public IoAwaiter<FillAwaiter> {
  public:
   explicit FillAwaiter(StreamCore& core) noexcept : core_(&core), mark_(core.buffered()) {}
   bool attempt() noexcept { return core_->buffered() > mark_ || core_->fill_once(); }
@@ -75,7 +85,7 @@ class FillAwaiter : public IoAwaiter<FillAwaiter> {
 };
 
 /// StreamReader::readinto: bytes straight into the caller's memory.
-class ReadIntoAwaiter : public IoAwaiter<ReadIntoAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] ReadIntoAwaiter : public IoAwaiter<ReadIntoAwaiter> {
  public:
   ReadIntoAwaiter(std::shared_ptr<StreamCore> core, char* dst, std::size_t size) noexcept
       : core_(std::move(core)), dst_(dst), size_(size) {}
@@ -100,7 +110,7 @@ class ReadIntoAwaiter : public IoAwaiter<ReadIntoAwaiter> {
 };
 
 /// StreamWriter::drain.
-class DrainAwaiter : public ListAwaiter<DrainAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] DrainAwaiter : public ListAwaiter<DrainAwaiter> {
  public:
   explicit DrainAwaiter(std::shared_ptr<StreamCore> core) noexcept
       : ListAwaiter(core->drain_waiters()), core_(std::move(core)) {}
@@ -112,7 +122,7 @@ class DrainAwaiter : public ListAwaiter<DrainAwaiter> {
 };
 
 /// StreamWriter::wait_closed.
-class WaitClosedAwaiter : public ListAwaiter<WaitClosedAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] WaitClosedAwaiter : public ListAwaiter<WaitClosedAwaiter> {
  public:
   explicit WaitClosedAwaiter(std::shared_ptr<StreamCore> core) noexcept
       : ListAwaiter(core->closed_waiters()), core_(std::move(core)) {}
@@ -228,15 +238,43 @@ class StreamWriter {
   SocketAddress peername() const { return core().peername(); }
   /// This end's address.
   SocketAddress sockname() const { return core().sockname(); }
-  /// Python's writer.get_extra_info(name) for "peername" and "sockname"; empty for
-  /// any other name (and for a stream that is not a socket). Never throws but
-  /// std::bad_alloc.
-  std::optional<SocketAddress> get_extra_info(std::string_view name) const {
+  /// Python's writer.get_extra_info(name). The type says what is asked for:
+  ///   get_extra_info("peername"), ("sockname")          -> SocketAddress
+  ///   get_extra_info<lanes::PeerCertificate>("peercert") -> the peer's certificate
+  ///   get_extra_info<lanes::CipherInfo>("cipher")        -> the negotiated cipher
+  ///   get_extra_info<lanes::SSLObject>("ssl_object")     -> the TLS connection
+  /// Empty for any other name, for a stream that is not a socket, and for the TLS
+  /// names on a stream without TLS (as Python gives None). Throws ValueError for a
+  /// TLS name asked for as a SocketAddress on a TLS stream, and std::bad_alloc.
+  template <class T = SocketAddress>
+  std::optional<T> get_extra_info(std::string_view name) const {
     if (core().kind() != detail::StreamCore::Kind::socket) return std::nullopt;
-    if (name == "peername") return peername();
-    if (name == "sockname") return sockname();
-    return std::nullopt;
+    if constexpr (std::is_same_v<T, SocketAddress>) {
+      if (name == "peername") return peername();
+      if (name == "sockname") return sockname();
+      if (core().layer() && (name == "peercert" || name == "cipher" || name == "ssl_object"))
+        detail::throw_extra_info_type(name);
+      return std::nullopt;
+    } else if constexpr (std::is_same_v<T, PeerCertificate>) {
+      return name == "peercert" ? detail::tls_peercert(core()) : std::nullopt;
+    } else if constexpr (std::is_same_v<T, CipherInfo>) {
+      return name == "cipher" ? detail::tls_cipher(core()) : std::nullopt;
+    } else {
+      static_assert(std::is_same_v<T, SSLObject>,
+                    "get_extra_info<T>: T is SocketAddress, PeerCertificate, CipherInfo or SSLObject");
+      return name == "ssl_object" ? detail::tls_ssl_object(core()) : std::nullopt;
+    }
   }
+
+  /// STARTTLS: upgrades this connection to TLS in place (asyncio's writer.start_tls);
+  /// the same reader and writer then carry plaintext over TLS. The side is the
+  /// context's (PROTOCOL_TLS_SERVER: server). Bytes the reader has buffered are
+  /// taken as the first TLS bytes. Write nothing and read from no other task while
+  /// it runs. Throws what open_connection's handshake throws (SSLError,
+  /// SSLCertVerificationError, TimeoutError, ConnectionResetError, CancelledError;
+  /// the connection is then aborted), RuntimeError if the stream already has TLS,
+  /// is closing or is not a socket, ValueError for arguments that do not fit.
+  Task<void> start_tls(SSLContext context, StartTLSOptions options = {}) const;
 
   /// Internal: the transport.
   const std::shared_ptr<detail::StreamCore>& core_ptr() const noexcept { return ref_.shared(); }

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "lanes/detail/core/frame_allocator.hpp"
+#include "lanes/detail/core/task_core.hpp"
 #include "lanes/errors.hpp"
 
 namespace lanes {
@@ -21,7 +22,9 @@ class Task;
 
 namespace detail {
 
-/// Reports a Task destroyed before it ever ran (debug mode: "never awaited").
+/// Reports a Task destroyed before it ever ran ("never awaited", Python's
+/// RuntimeWarning): to the running loop's exception handler, else to stderr.
+/// On unless the environment sets LANES_NO_UNAWAITED_WARNING=1.
 void report_never_awaited() noexcept;
 
 class TaskPromiseBase {
@@ -30,7 +33,9 @@ class TaskPromiseBase {
     bool await_ready() const noexcept { return false; }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
-      auto continuation = h.promise().continuation_;
+      TaskPromiseBase& promise = h.promise();
+      promise.unlink_from_task();
+      auto continuation = promise.continuation_;
       return continuation ? continuation : std::noop_coroutine();
     }
     void await_resume() const noexcept {}
@@ -55,8 +60,29 @@ class TaskPromiseBase {
   bool started() const noexcept { return started_; }
   const std::exception_ptr& error() const noexcept { return error_; }
 
+  /// Called when this coroutine is awaited by the running task's innermost one:
+  /// records the chain (innermost first) that abandoning a task destroys in
+  /// constant stack, and the Task object (in the awaiting frame) that owns us.
+  void link_to_task(std::coroutine_handle<>* owner) noexcept {
+    if (TaskCoreBase* task = tls_current_task) {
+      parent_ = task->innermost;
+      owner_ = owner;
+      task->innermost = this;
+    }
+  }
+  void unlink_from_task() noexcept {
+    if (TaskCoreBase* task = tls_current_task; task && task->innermost == this)
+      task->innermost = parent_;
+  }
+  /// The promise of the coroutine awaiting this one, when linked (else null).
+  TaskPromiseBase* parent() const noexcept { return parent_; }
+  /// The handle slot of the Task object that owns this frame, when linked.
+  std::coroutine_handle<>* owner() const noexcept { return owner_; }
+
  protected:
   std::coroutine_handle<> continuation_;
+  TaskPromiseBase* parent_ = nullptr;
+  std::coroutine_handle<>* owner_ = nullptr;
   std::exception_ptr error_;
   bool started_ = false;
 };
@@ -103,7 +129,7 @@ class TaskPromise<void> final : public TaskPromiseBase {
 }  // namespace detail
 
 template <class T>
-class [[nodiscard]] Task {
+class [[nodiscard("a lanes::Task does nothing until it is co_awaited or given to create_task")]] Task {
  public:
   using promise_type = detail::TaskPromise<T>;
   using value_type = T;
@@ -126,11 +152,13 @@ class [[nodiscard]] Task {
   /// True if this Task holds a coroutine that was not yet handed over.
   bool valid() const noexcept { return static_cast<bool>(handle_); }
 
-  struct Awaiter {
+  struct [[nodiscard("co_await the awaiter")]] Awaiter {
     Handle handle;
+    std::coroutine_handle<>* owner;
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
       handle.promise().set_continuation(awaiting);
+      handle.promise().link_to_task(owner);
       return handle;
     }
     T await_resume() { return handle.promise().take_result(); }
@@ -140,21 +168,28 @@ class [[nodiscard]] Task {
   /// Throws what the task throws; throws InvalidStateError if the Task is empty.
   Awaiter operator co_await() & {
     if (!handle_) throw InvalidStateError("co_await on an empty Task (moved from or default made)");
-    return Awaiter{handle_};
+    return Awaiter{typed(), &handle_};
   }
   Awaiter operator co_await() && { return static_cast<Task&>(*this).operator co_await(); }
 
   /// Hands the coroutine over (used by create_task); the Task becomes empty.
-  Handle release() noexcept { return std::exchange(handle_, {}); }
+  Handle release() noexcept {
+    Handle h = typed();
+    handle_ = {};
+    return h;
+  }
 
  private:
+  Handle typed() const noexcept { return Handle::from_address(handle_.address()); }
   void reset() noexcept {
     if (!handle_) return;
-    if (!handle_.promise().started()) detail::report_never_awaited();
+    if (!typed().promise().started()) detail::report_never_awaited();
     handle_.destroy();
     handle_ = {};
   }
-  Handle handle_;
+  // Type-erased so that an awaited child can point at it (TaskPromiseBase::owner):
+  // abandoning a deep chain destroys the innermost frame first and empties this.
+  std::coroutine_handle<> handle_;
 };
 
 namespace detail {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "lanes/detail/core/future_state.hpp"
+#include "lanes/detail/core/intrusive_list.hpp"
 #include "lanes/detail/core/task_core.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/future.hpp"
@@ -88,8 +89,7 @@ class TaskGroup {
   struct Child : detail::DoneCallback {
     TaskGroup* group;
     detail::FutureStateBase* state;  // one reference held while listed
-    Child* prev;
-    Child* next;
+    detail::ListLinks<Child> links;
   };
   class JoinAwaiter;
 
@@ -99,7 +99,7 @@ class TaskGroup {
   static void on_child_done(detail::DoneCallback* self, detail::FutureStateBase& state) noexcept;
 
   detail::TaskCoreBase* parent_;
-  Child* children_ = nullptr;
+  detail::IntrusiveList<Child, &Child::links> children_;  // newest first
   std::size_t live_ = 0;
   std::vector<std::exception_ptr> errors_;
   JoinAwaiter* joiner_ = nullptr;

@@ -21,8 +21,10 @@
 // A callable that throws lanes::CancelledError ends its future cancelled.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,7 +46,8 @@ namespace lanes {
 
 /// How to build a ThreadPoolExecutor (Python's constructor arguments).
 struct ThreadPoolOptions {
-  /// How many worker threads; unset means std::thread::hardware_concurrency().
+  /// How many worker threads; unset means Python's default, min(32, cores + 4)
+  /// (ThreadPoolExecutor::default_workers()).
   std::optional<std::size_t> max_workers;
   /// Run once by each worker before its first job. If it throws, the pool is
   /// broken: queued jobs fail and submit() throws BrokenThreadPool.
@@ -61,6 +64,8 @@ struct MapState : MapOutputs<T> {
   template <class G>
   MapState(G&& g, std::vector<In> in) : fn(std::forward<G>(g)), inputs(std::move(in)) {
     this->outputs.resize(inputs.size());
+    this->errors.resize(inputs.size());
+    this->per_item = true;  // Python's thread pool: every item fails on its own
   }
   Fn fn;
   std::vector<In> inputs;
@@ -77,11 +82,15 @@ void map_one(MapState<Fn, In, T>& s, std::size_t i, [[maybe_unused]] const std::
       return std::invoke(fn, std::move(s.inputs[i]));
     }
   };
-  if constexpr (std::is_same_v<T, Unit>) {
-    call();
-    s.outputs[i].emplace();
-  } else {
-    s.outputs[i].emplace(call());
+  try {
+    if constexpr (std::is_same_v<T, Unit>) {
+      call();
+      s.outputs[i].emplace();
+    } else {
+      s.outputs[i].emplace(call());
+    }
+  } catch (...) {
+    s.errors[i] = std::current_exception();  // rethrown at item i; the chunk goes on
   }
 }
 
@@ -107,7 +116,7 @@ struct MapChunk<Fn, In, T, true> {
 
 class ThreadPoolExecutor {
  public:
-  /// hardware_concurrency() workers. Throws std::system_error if a thread cannot start.
+  /// default_workers() workers. Throws std::system_error if a thread cannot start.
   ThreadPoolExecutor() : ThreadPoolExecutor(ThreadPoolOptions{}) {}
   /// `max_workers` workers. Throws ValueError if it is 0, std::system_error if a
   /// thread cannot start.
@@ -123,7 +132,9 @@ class ThreadPoolExecutor {
   ~ThreadPoolExecutor() = default;
 
   /// Schedules f(args...) — arguments decay-copied, as std::thread does; f gets a
-  /// std::stop_token first if it can take one — and returns its Future. Throws
+  /// std::stop_token first if it can take one — and returns its Future. A
+  /// coroutine function (one returning lanes::Task) is a compile error: run it on
+  /// an event loop (run_coroutine_threadsafe from another thread). Throws
   /// RuntimeError after shutdown(), BrokenThreadPool if an initializer failed.
   template <class F, class... Args>
   Future<detail::pool_result_t<F, Args...>> submit(F&& f, Args&&... args) {
@@ -138,8 +149,12 @@ class ThreadPoolExecutor {
 
   /// Calls fn(x) for every x of `inputs` in the pool and returns the results in
   /// input order (Python's Executor.map). All calls are submitted at once,
-  /// `chunksize` inputs per job. With a timeout, iterating throws TimeoutError
-  /// once that much time has passed since this call. fn is called as const from
+  /// `chunksize` inputs per job. The chunk size changes only the grouping, never
+  /// the results: as in Python's thread pool (which ignores it), a call that
+  /// throws rethrows at its own item, after every result before it has been
+  /// delivered, and the calls after it still run (unlike the process pool, where
+  /// a failed call fails its whole chunk). With a timeout, iterating throws
+  /// TimeoutError once that much time has passed since this call. fn is called as const from
   /// several threads at once; it gets a std::stop_token first if it can take one
   /// (destroying the results early requests a stop). Throws ValueError if
   /// chunksize is 0, and what submit() throws.
@@ -152,6 +167,7 @@ class ThreadPoolExecutor {
     using Raw = typename std::conditional_t<kStoppable,
                                             std::invoke_result<const Fn&, std::stop_token, In&&>,
                                             std::invoke_result<const Fn&, In&&>>::type;
+    static_assert(detail::CheckPoolResult<Raw>::ok);
     using T = detail::StoredType<std::remove_cvref_t<Raw>>;
     if (chunksize == 0) throw ValueError("ThreadPoolExecutor::map: chunksize must be at least 1");
     std::optional<std::chrono::steady_clock::time_point> deadline;
@@ -189,12 +205,18 @@ class ThreadPoolExecutor {
   /// The number of worker threads.
   std::size_t max_workers() const noexcept { return core_->worker_count(); }
 
+  /// The size of a pool made without one: min(32, cores + 4), Python's default
+  /// since 3.8 (I/O-bound jobs gain from a few threads more than cores; 32 caps
+  /// it on big machines). Cores is hardware_concurrency(), 1 if unknown.
+  static std::size_t default_workers() noexcept {
+    const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+    return std::min<std::size_t>(32, cores + 4);
+  }
+
  private:
   static std::unique_ptr<detail::ThreadPoolCore> make_core(ThreadPoolOptions options) {
-    std::size_t n = options.max_workers.value_or(std::thread::hardware_concurrency());
-    if (options.max_workers && n == 0)
-      throw ValueError("ThreadPoolExecutor: max_workers must be greater than 0");
-    if (n == 0) n = 1;  // hardware_concurrency() may not know
+    const std::size_t n = options.max_workers.value_or(default_workers());
+    if (n == 0) throw ValueError("ThreadPoolExecutor: max_workers must be greater than 0");
     if (options.thread_name_prefix.empty()) options.thread_name_prefix = "lanes-pool";
     return std::make_unique<detail::ThreadPoolCore>(detail::ThreadPoolCore::Config{
         n, std::move(options.initializer), std::move(options.thread_name_prefix)});

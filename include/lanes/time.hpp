@@ -12,7 +12,7 @@ namespace lanes {
 
 /// The awaitable returned by sleep(). A cancelled sleep removes its timer and
 /// throws CancelledError in the sleeping task.
-class SleepAwaiter : detail::TimerNode, detail::CancelHook {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] SleepAwaiter : detail::TimerNode, detail::CancelHook {
  public:
   // The delay waits in `when` until the timer is armed: one field less per sleeper.
   explicit SleepAwaiter(EventLoop::Clock::duration delay) noexcept {

@@ -153,7 +153,7 @@ concept LeafAwaiter = requires(A& a, std::coroutine_handle<> h) {
 /// A prvalue leaf that cannot move is held by reference: it lives until the end of
 /// the full expression, so co_await the result in the same expression.
 template <class A>
-class [[nodiscard]] DeadlineAwaiter {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] DeadlineAwaiter {
   using Plain = std::remove_cvref_t<A>;
   using Held = std::conditional_t<std::is_move_constructible_v<Plain> && !std::is_lvalue_reference_v<A>,
                                   Plain, Plain&>;

@@ -55,18 +55,34 @@ void copy_outcome(Future<T>& from, Future<T>& to) noexcept {
 /// Schedules `task` on `loop`, which runs on another thread, and returns a Future
 /// for it (asyncio.run_coroutine_threadsafe): result() blocks the calling thread
 /// until the task is done and gives its value or rethrows its error. Cancelling
-/// the Future cancels the task (before it starts, the task never runs). Throws
+/// the Future cancels the task (before it starts, the task never runs). If the
+/// loop ends first (its main returns, lanes::run cancels the pending tasks, or it
+/// is closed before the task started), the Future ends cancelled. Throws
 /// RuntimeError if the loop is closed.
 template <class T>
 Future<T> run_coroutine_threadsafe(Task<T> task, EventLoop& loop) {
   Future<T> outer = create_future<T>();
   // std::function needs a copyable callable: the task travels in a shared_ptr.
-  auto holder = std::make_shared<Task<T>>(std::move(task));
+  // If the loop closes before the callback runs, the holder dies unrun and
+  // cancels `outer`: the waiting thread is never left blocked forever.
+  struct Holder {
+    Task<T> task;
+    Future<T> outer;
+    ~Holder() {
+      if (auto never_started = task.release()) {
+        never_started.destroy();  // cancelled before its start: no "never awaited"
+        outer.cancel();
+      }
+    }
+  };
+  auto holder = std::make_shared<Holder>();
+  holder->task = std::move(task);
+  holder->outer = outer;
   loop.call_soon_threadsafe([&loop, holder, outer]() mutable {
     if (outer.done()) return;  // cancelled before it could start
     Future<T> inner;
     try {
-      inner = loop.create_task(std::move(*holder));
+      inner = loop.create_task(std::move(holder->task));
     } catch (...) {
       outer.raw_state()->set_exception(std::current_exception());
       return;

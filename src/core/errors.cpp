@@ -1,7 +1,10 @@
 // Descriptions of errors for messages and reports.
 #include "lanes/errors.hpp"
 
+#include "lanes/detail/core/exception_text.hpp"
+
 #include <cxxabi.h>
+#include <netdb.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -24,19 +27,34 @@ std::string demangle(const char* mangled) {
 std::string describe_exception(const std::exception_ptr& error) noexcept {
   if (!error) return "no exception";
   try {
-    try {
-      std::rethrow_exception(error);
-    } catch (const std::exception& e) {
-      return demangle(typeid(e).name()) + ": " + e.what();
-    } catch (...) {
-      const std::type_info* type = abi::__cxa_current_exception_type();
-      return type ? demangle(type->name()) + " (not derived from std::exception)"
-                  : std::string("unknown exception");
-    }
+    detail::ExceptionText text = detail::exception_text(error);
+    return text.message.empty() ? text.type : text.type + ": " + text.message;
   } catch (...) {
     return "unknown exception";
   }
 }
+
+namespace detail {
+
+ExceptionText exception_text(const std::exception_ptr& error) noexcept {
+  try {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      return {demangle(typeid(e).name()), e.what()};
+    } catch (const BaseException& e) {  // CancelledError, KeyboardInterrupt
+      return {demangle(typeid(e).name()), e.what()};
+    } catch (...) {
+      const std::type_info* type = abi::__cxa_current_exception_type();
+      return {type ? demangle(type->name()) : std::string("unknown exception"),
+              "(an exception not derived from std::exception)"};
+    }
+  } catch (...) {
+    return {"unknown exception", ""};
+  }
+}
+
+}  // namespace detail
 
 std::string ExceptionGroup::describe(const std::string& message,
                                       const std::vector<std::exception_ptr>& errors) {
@@ -44,6 +62,21 @@ std::string ExceptionGroup::describe(const std::string& message,
                      (errors.size() == 1 ? "" : "s") + ")";
   for (const auto& e : errors) text += "\n  - " + describe_exception(e);
   return text;
+}
+
+namespace {
+
+class GaiCategory final : public std::error_category {
+ public:
+  const char* name() const noexcept override { return "getaddrinfo"; }
+  std::string message(int code) const override { return ::gai_strerror(code); }
+};
+
+}  // namespace
+
+const std::error_category& gai_category() noexcept {
+  static const GaiCategory category;
+  return category;
 }
 
 std::exception_ptr make_os_error(int code, const std::string& what) {

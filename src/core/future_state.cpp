@@ -128,6 +128,31 @@ bool FutureStateBase::remove_callback(DoneCallback* cb) noexcept {
   return false;
 }
 
+std::size_t FutureStateBase::remove_callbacks_if(bool (*match)(DoneCallback*, const void*),
+                                                 const void* context) noexcept {
+  DoneCallback* removed = nullptr;
+  std::size_t count = 0;
+  lock_.lock();
+  for (DoneCallback** link = &callbacks_; *link;) {
+    DoneCallback* cb = *link;
+    if (match(cb, context)) {
+      *link = cb->next;
+      cb->next = removed;
+      removed = cb;
+      ++count;
+    } else {
+      link = &cb->next;
+    }
+  }
+  lock_.unlock();
+  while (removed) {
+    DoneCallback* next = removed->next;
+    if (removed->discard) removed->discard(removed);
+    removed = next;
+  }
+  return count;
+}
+
 void FutureStateBase::wait() const noexcept {
   wait_until(std::chrono::steady_clock::time_point::max());
 }

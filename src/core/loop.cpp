@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <system_error>
 
 namespace lanes {
@@ -120,8 +121,12 @@ void report_unretrieved(const std::exception_ptr& error) noexcept {
 }
 
 void report_never_awaited() noexcept {
-  const bool debug = tls_current_loop ? tls_current_loop->get_debug() : debug_from_environment();
-  if (!debug) return;
+  // On by default, as Python's RuntimeWarning; LANES_NO_UNAWAITED_WARNING=1 silences it.
+  static const bool silenced = [] {
+    const char* v = std::getenv("LANES_NO_UNAWAITED_WARNING");
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  if (silenced) return;
   ExceptionContext context{
       "a lanes::Task was destroyed without ever being awaited: co_await it or pass it to "
       "create_task",
@@ -134,6 +139,66 @@ void report_never_awaited() noexcept {
 }
 
 }  // namespace detail
+
+// ---- run_until_complete's stop ---------------------------------------------------
+
+struct detail::StopOnDone::Node : detail::DoneCallback {
+  std::mutex mutex;
+  EventLoop* loop = nullptr;  // guarded by mutex; null once the owner detached
+  // Invariant: one reference for the owner, one while the node is listed in the
+  // future (dropped by invoke or discard), one per stop posted and not yet run.
+  std::atomic<int> refs{2};
+
+  void drop() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+  static void on_done(detail::DoneCallback* self, detail::FutureStateBase&) noexcept {
+    auto* node = static_cast<Node*>(self);
+    {
+      std::lock_guard<std::mutex> guard(node->mutex);
+      if (node->loop == tls_current_loop && node->loop != nullptr) {
+        node->loop->stop();
+      } else if (node->loop) {
+        node->refs.fetch_add(1, std::memory_order_relaxed);
+        try {
+          node->loop->post({&Node::stop_posted, node});
+        } catch (...) {
+          std::terminate();  // out of memory: the loop could never be stopped
+        }
+      }
+    }
+    node->drop();
+  }
+  static void stop_posted(void* arg) noexcept {
+    auto* node = static_cast<Node*>(arg);
+    {
+      std::lock_guard<std::mutex> guard(node->mutex);
+      if (node->loop) node->loop->stop();
+    }
+    node->drop();
+  }
+};
+
+detail::StopOnDone::StopOnDone(EventLoop& loop, FutureStateBase& state)
+    : state_(&state), node_(new Node) {
+  node_->loop = &loop;
+  node_->invoke = &Node::on_done;
+  node_->discard = [](DoneCallback* self) noexcept { static_cast<Node*>(self)->drop(); };
+  if (!state.add_callback(node_)) {
+    node_->drop();  // done already: never listed
+    loop.stop();    // run_forever then runs one iteration and returns
+  }
+}
+
+detail::StopOnDone::~StopOnDone() {
+  const bool listed = state_->remove_callback(node_);
+  {
+    std::lock_guard<std::mutex> guard(node_->mutex);
+    node_->loop = nullptr;
+  }
+  if (listed) node_->drop();
+  node_->drop();
+}
 
 EventLoop& get_running_loop() {
   if (!tls_current_loop || !tls_current_loop->is_running())
@@ -152,6 +217,7 @@ EventLoop::EventLoop(Backend backend) : reactor_(detail::make_reactor(backend)) 
   wake_watcher_.loop = this;
   try {
     reactor_->add(wake_fd_, detail::kReadable, &wake_watcher_);
+    internal_descriptors_ = 1;
   } catch (...) {
     ::close(wake_fd_);
     throw;
@@ -181,12 +247,12 @@ void EventLoop::wake_thunk(detail::IoWatcher* self, std::uint32_t) noexcept {
   }
 }
 
-void EventLoop::post(detail::ReadyJob job) {
+void EventLoop::push_remote(Remote item) {
   bool was_empty;
   {
     std::lock_guard<std::mutex> guard(remote_mutex_);
     was_empty = remote_.empty();
-    remote_.push_back(Remote{job, {}});
+    remote_.push_back(std::move(item));
     remote_pending_.store(true, std::memory_order_release);
   }
   if (was_empty) {
@@ -196,19 +262,19 @@ void EventLoop::post(detail::ReadyJob job) {
   }
 }
 
+void EventLoop::post(detail::ReadyJob job) { push_remote(Remote{job, {}}); }
+
 void EventLoop::call_soon_threadsafe(std::function<void()> fn) {
   if (closed_) throw RuntimeError("call_soon_threadsafe: the event loop is closed");
-  bool was_empty;
-  {
-    std::lock_guard<std::mutex> guard(remote_mutex_);
-    was_empty = remote_.empty();
-    remote_.push_back(Remote{{nullptr, nullptr}, std::move(fn)});
-    remote_pending_.store(true, std::memory_order_release);
-  }
-  if (was_empty) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-  }
+  push_remote(Remote{{nullptr, nullptr}, std::move(fn)});
+}
+
+std::shared_ptr<Handle::Entry> EventLoop::make_entry(std::function<void()> fn) {
+  auto entry = std::make_shared<Handle::Entry>();
+  entry->fn = std::move(fn);
+  entry->loop = this;
+  entry->keep_alive = entry;  // dropped when it runs or is cancelled
+  return entry;
 }
 
 void EventLoop::drain_remote() {
@@ -222,11 +288,7 @@ void EventLoop::drain_remote() {
     if (item.job.run) {
       item.job.run(item.job.arg);
     } else {
-      auto entry = std::make_shared<Handle::Entry>();
-      entry->fn = std::move(item.fn);
-      entry->loop = this;
-      entry->keep_alive = entry;
-      schedule({&Handle::Entry::run, entry.get()});
+      schedule({&Handle::Entry::run, make_entry(std::move(item.fn)).get()});
     }
   }
   remote_spare_.clear();
@@ -234,10 +296,7 @@ void EventLoop::drain_remote() {
 
 Handle EventLoop::call_soon(std::function<void()> fn) {
   check_open();
-  auto entry = std::make_shared<Handle::Entry>();
-  entry->fn = std::move(fn);
-  entry->loop = this;
-  entry->keep_alive = entry;
+  auto entry = make_entry(std::move(fn));
   schedule({&Handle::Entry::run, entry.get()});
   return Handle(std::move(entry));
 }
@@ -248,13 +307,15 @@ Handle EventLoop::call_later(Clock::duration delay, std::function<void()> fn) {
 
 Handle EventLoop::call_at(Clock::time_point when, std::function<void()> fn) {
   check_open();
-  auto entry = std::make_shared<Handle::Entry>();
-  entry->fn = std::move(fn);
-  entry->loop = this;
+  auto entry = make_entry(std::move(fn));
   entry->when = when;
   entry->fire = &Handle::Entry::fire_timer;
-  timers_.push(entry.get());
-  entry->keep_alive = entry;
+  try {
+    timers_.push(entry.get());
+  } catch (...) {
+    entry->keep_alive.reset();
+    throw;
+  }
   return Handle(std::move(entry));
 }
 
@@ -288,9 +349,21 @@ void EventLoop::run_once() {
     timeout = left > Clock::duration::zero() ? left : Clock::duration::zero();
   }
   // With work ready and no descriptor of the user's to look at, polling would be a
-  // wasted system call per iteration; posts are seen through remote_pending_.
-  if (timeout != std::chrono::nanoseconds::zero() || reactor_->watched() > 0) {
+  // wasted system call per iteration: posts are seen through remote_pending_. The
+  // loop's own descriptors (its wake-up eventfd, the signal eventfd) are still
+  // polled every kMaxSkippedPolls iterations, and at least every kMaxPollGap when
+  // signals are watched, so that Ctrl-C reaches a loop that is never idle.
+  bool must_poll = timeout != std::chrono::nanoseconds::zero() ||
+                   reactor_->watched() > internal_descriptors_;
+  if (!must_poll) {
+    must_poll = ++skipped_polls_ >= kMaxSkippedPolls ||
+                (internal_descriptors_ > 1 && Clock::now() - last_poll_ >= kMaxPollGap);
+  }
+  if (must_poll) {
+    skipped_polls_ = 0;
+    ++reactor_polls_;
     reactor_->poll(timeout);
+    if (internal_descriptors_ > 1) last_poll_ = Clock::now();
   }
   drain_remote();
 
@@ -321,34 +394,17 @@ void EventLoop::run_once() {
   }
 }
 
-void EventLoop::link_task(detail::TaskCoreBase& task) noexcept {
-  task.prev_live = nullptr;
-  task.next_live = live_head_;
-  if (live_head_) live_head_->prev_live = &task;
-  live_head_ = &task;
-  ++live_count_;
-}
+void EventLoop::link_task(detail::TaskCoreBase& task) noexcept { live_.push_front(task); }
 
-void EventLoop::unlink_task(detail::TaskCoreBase& task) noexcept {
-  if (task.prev_live) {
-    task.prev_live->next_live = task.next_live;
-  } else if (live_head_ == &task) {
-    live_head_ = task.next_live;
-  } else {
-    return;  // not linked
-  }
-  if (task.next_live) task.next_live->prev_live = task.prev_live;
-  task.next_live = task.prev_live = nullptr;
-  --live_count_;
-}
+void EventLoop::unlink_task(detail::TaskCoreBase& task) noexcept { live_.remove(task); }
 
 void EventLoop::cancel_all_tasks() {
-  if (closed_ || live_count_ == 0) return;
+  if (closed_ || live_.empty()) return;
   {
     CurrentLoopScope scope(this);
     // Retain every task first: cancelling one may end and free another.
     std::vector<detail::TaskCoreBase*> tasks;
-    for (auto* t = live_head_; t; t = t->next_live) {
+    for (auto* t = live_.front(); t; t = decltype(live_)::next(*t)) {
       t->retain();
       tasks.push_back(t);
     }
@@ -358,9 +414,15 @@ void EventLoop::cancel_all_tasks() {
   CurrentLoopScope scope(this);
   running_ = true;
   try {
-    while (live_count_ > 0) run_once();
+    while (!live_.empty()) run_once();
+    // One more pass: the done callbacks the last endings queued (each cancelled
+    // task's callbacks run once, seeing it cancelled, as with Python's gather).
+    // stopping_ keeps it from sleeping when nothing is ready.
+    stopping_ = true;
+    run_once();
   } catch (...) {
     running_ = false;
+    stopping_ = false;
     throw;
   }
   running_ = false;
@@ -374,8 +436,8 @@ void EventLoop::close() {
     CurrentLoopScope scope(this);
     // Pending tasks are destroyed: their frames (and what they own) are freed, their
     // futures end cancelled.
-    while (live_head_) {
-      detail::TaskCoreBase* t = live_head_;
+    while (!live_.empty()) {
+      detail::TaskCoreBase* t = live_.front();
       if (debug_) {
         call_exception_handler({"a task was destroyed while still pending", nullptr});
       }

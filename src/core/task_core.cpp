@@ -4,6 +4,9 @@
 #include "lanes/detail/core/task_state.hpp"
 #include "lanes/loop.hpp"
 
+#include <cstddef>
+#include <string>
+
 namespace lanes::detail {
 
 TaskCoreBase& require_current_task() {
@@ -43,9 +46,15 @@ void TaskCoreBase::wake_from_any_thread() noexcept {
 
 bool TaskCoreBase::request_cancel() noexcept {
   if (is_done()) return false;
+  // Came back through a cycle of tasks waiting on each other: refuse, so that the
+  // waiter that asked stops waiting and throws instead of forwarding forever.
+  if (forwarding_cancel_) return false;
   ++cancels_requested_;
   if (CancelHook* hook = cancel_hook_) {
-    if (hook->on_cancel(hook)) return true;  // forwarded: the leaf's wake-up brings it
+    forwarding_cancel_ = true;
+    const bool forwarded = hook->on_cancel(hook);
+    forwarding_cancel_ = false;
+    if (forwarded) return true;  // the leaf's wake-up brings it
     cancel_hook_ = nullptr;
     must_cancel_ = true;
     schedule();
@@ -58,7 +67,10 @@ bool TaskCoreBase::request_cancel() noexcept {
 void TaskCoreBase::after_suspend() noexcept {
   if (!must_cancel_ || scheduled_) return;
   if (CancelHook* hook = cancel_hook_) {
-    if (hook->on_cancel(hook)) {
+    forwarding_cancel_ = true;
+    const bool forwarded = hook->on_cancel(hook);
+    forwarding_cancel_ = false;
+    if (forwarded) {
       must_cancel_ = false;
       return;
     }
@@ -68,6 +80,35 @@ void TaskCoreBase::after_suspend() noexcept {
 }
 
 void TaskCoreBase::leave_loop() noexcept { loop_->unlink_task(*this); }
+
+void TaskCoreBase::destroy_awaited_chain() noexcept {
+  // The root (owner null) is left to the caller. Each frame is destroyed before
+  // the one that awaits it, as unwinding would, but without recursion: a chain of
+  // 100,000 awaits needs no more stack than one.
+  TaskPromiseBase* p = innermost;
+  innermost = nullptr;
+  while (p != nullptr && p->owner() != nullptr) {
+    TaskPromiseBase* parent = p->parent();
+    std::coroutine_handle<> frame = *p->owner();
+    *p->owner() = nullptr;  // the awaiting frame's Task no longer owns it
+    frame.destroy();
+    p = parent;
+  }
+}
+
+void check_not_awaiting_itself(TaskCoreBase& task, FutureStateBase& target) {
+  std::size_t hops = 0;
+  for (FutureStateBase* s = &target; s != nullptr; ++hops) {
+    TaskCoreBase* t = s->task();
+    if (t == nullptr || &t->loop() != &task.loop()) return;  // not a task of this thread
+    if (t == &task) {
+      throw RuntimeError(hops == 0 ? "a task cannot await itself: it awaited its own future"
+                                   : "a task cannot await itself: it awaited a task that (through " +
+                                         std::to_string(hops) + " await(s)) awaits it");
+    }
+    s = t->waiting_on;
+  }
+}
 
 bool TaskStateCommon::cancel_from_any_thread(FutureStateBase& self) noexcept {
   if (current_loop() == loop_) return request_cancel();

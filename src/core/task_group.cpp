@@ -45,13 +45,11 @@ class TaskGroup::JoinAwaiter : detail::CancelHook {
 TaskGroup::TaskGroup() : parent_(&detail::require_current_task()) {}
 
 TaskGroup::~TaskGroup() {
-  for (Child* c = children_; c;) {
-    Child* next = c->next;
+  while (Child* c = children_.pop_front()) {
     c->state->remove_callback(c);
     if (!c->state->done()) c->state->cancel();
     c->state->release();
     delete c;
-    c = next;
   }
 }
 
@@ -70,18 +68,15 @@ void TaskGroup::adopt(detail::FutureStateBase* state) {
   c->group = this;
   c->state = state;
   state->add_ref();
-  c->prev = nullptr;
-  c->next = children_;
-  if (children_) children_->prev = c;
-  children_ = c;
+  children_.push_front(*c);
   ++live_;
   if (!state->add_callback(c)) on_child_done(c, *state);
 }
 
 void TaskGroup::abort() noexcept {
   aborting_ = true;
-  for (Child* c = children_; c;) {
-    Child* next = c->next;  // a cancel never ends a task synchronously, but be safe
+  for (Child* c = children_.front(); c;) {
+    Child* next = decltype(children_)::next(*c);  // a cancel never ends a task synchronously, but be safe
     if (!c->state->done()) c->state->cancel();
     c = next;
   }
@@ -90,12 +85,7 @@ void TaskGroup::abort() noexcept {
 void TaskGroup::on_child_done(detail::DoneCallback* self, detail::FutureStateBase& state) noexcept {
   auto* c = static_cast<Child*>(self);
   TaskGroup& g = *c->group;
-  if (c->prev) {
-    c->prev->next = c->next;
-  } else {
-    g.children_ = c->next;
-  }
-  if (c->next) c->next->prev = c->prev;
+  g.children_.remove(*c);
   --g.live_;
   delete c;
 

@@ -18,6 +18,7 @@
 #include "lanes/detail/io/syscall.hpp"
 #include "lanes/detail/net/socket.hpp"
 #include "lanes/detail/sync/wait_list.hpp"
+#include "lanes/detail/tls/tls_handshake.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/loop.hpp"
 #include "lanes/net.hpp"
@@ -39,7 +40,13 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
   };
 
   ServerCore(EventLoop& loop, ConnectionHandler handler, ServerOptions options)
-      : loop_(&loop), handler_(std::move(handler)), options_(options) {}
+      : loop_(&loop), handler_(std::move(handler)), options_(options) {
+    if (options.ssl) {
+      // The server's own handle: the caller's context need not outlive start_server.
+      ssl_.emplace(*options.ssl);
+      options_.ssl = &*ssl_;
+    }
+  }
   ~ServerCore() { close(); }
 
   void listen_on(int fd, const ResolvedAddress& addr) {
@@ -112,6 +119,7 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
 
   EventLoop& loop() const noexcept { return *loop_; }
   const ConnectionHandler& handler() const noexcept { return handler_; }
+  const ServerOptions& options() const noexcept { return options_; }
   bool closed() const noexcept { return closed_; }
   bool serving() const noexcept { return serving_; }
   bool fully_closed() const noexcept { return closed_ && connections_.empty(); }
@@ -134,6 +142,7 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
   EventLoop* loop_;
   ConnectionHandler handler_;
   ServerOptions options_;
+  std::optional<SSLContext> ssl_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::unordered_set<StreamCore*> connections_;
   LoopWaitList closed_waiters_;
@@ -166,6 +175,27 @@ Task<void> run_connection(std::shared_ptr<ServerCore> server, StreamReader reade
   }
 }
 
+/// A TLS connection: the handshake first, then the handler. A failed handshake
+/// closes the connection; as asyncio does, it is only reported in debug mode (a
+/// port scanner or a client that gives up is not the server's error).
+Task<void> run_tls_connection(std::shared_ptr<ServerCore> server, std::shared_ptr<StreamCore> core) {
+  const ServerOptions& o = server->options();
+  TlsParams params{*o.ssl, true, std::string(), o.ssl_handshake_timeout, o.ssl_shutdown_timeout};
+  try {
+    co_await tls_handshake(core, std::move(params));
+  } catch (const CancelledError&) {
+    throw;
+  } catch (...) {
+    if (server->loop().get_debug())
+      server->loop().call_exception_handler(
+          {"lanes::Server: a client's TLS handshake failed (the connection was closed)",
+           std::current_exception()});
+    co_return;
+  }
+  StreamReader reader(core);
+  co_await run_connection(server, std::move(reader), StreamWriter(std::move(core)));
+}
+
 }  // namespace
 
 void ServerCore::start_connection(int fd) noexcept {
@@ -176,6 +206,10 @@ void ServerCore::start_connection(int fd) noexcept {
     // Fails harmlessly on Unix sockets.
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     core->set_tracker(shared_from_this());
+    if (options_.ssl) {
+      loop_->create_task(run_tls_connection(shared_from_this(), std::move(core)));
+      return;
+    }
     StreamReader reader(core);
     StreamWriter writer(std::move(core));
     // The task owns itself; its Future is not needed (errors are reported above).
@@ -317,6 +351,8 @@ Task<void> Server::serve_forever() const {
 Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint16_t port,
                           ServerOptions options) {
   if (!handler) throw ValueError("start_server: the handler is empty");
+  detail::check_tls_arguments(options.ssl, true, std::nullopt, options.ssl_handshake_timeout,
+                              options.ssl_shutdown_timeout);
   EventLoop& loop = get_running_loop();
   auto addrs = co_await detail::resolve(host, port, SOCK_STREAM, true);
   auto core = std::make_shared<detail::ServerCore>(loop, std::move(handler), options);
@@ -361,6 +397,8 @@ Task<Server> start_server(ConnectionHandler handler, std::string host, std::uint
 
 Task<Server> start_unix_server(ConnectionHandler handler, std::string path, ServerOptions options) {
   if (!handler) throw ValueError("start_unix_server: the handler is empty");
+  detail::check_tls_arguments(options.ssl, true, std::nullopt, options.ssl_handshake_timeout,
+                              options.ssl_shutdown_timeout);
   EventLoop& loop = get_running_loop();
   const auto addr = detail::unix_address(path);
   if (path[0] != '\0') {

@@ -116,7 +116,8 @@ std::vector<ResolvedAddress> lookup(const std::string& host, std::uint16_t port,
   const std::string service = std::to_string(port);
   const int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &list);
   if (rc != 0) {
-    const int code = rc == EAI_SYSTEM ? errno : rc;
+    const std::error_code code = rc == EAI_SYSTEM ? std::error_code(errno, std::system_category())
+                                                  : std::error_code(rc, gai_category());
     throw GAIError(code, "cannot resolve host name '" + host + "': " + ::gai_strerror(rc));
   }
   std::vector<ResolvedAddress> out;

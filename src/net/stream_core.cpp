@@ -101,6 +101,21 @@ bool StreamCore::fill_once() noexcept {
         RuntimeError("this stream's event loop is closed: streams belong to the loop that made them"));
     return true;
   }
+  if (layer_) {
+    char* buf = scratch();
+    const std::ptrdiff_t k = layer_->read(buf, kReadChunk, layer_out_, read_error_);
+    send_layer_output();
+    if (k > 0) {
+      try {
+        rbuf_.append(buf, static_cast<std::size_t>(k));
+      } catch (...) {
+        read_error_ = std::current_exception();
+      }
+      return true;
+    }
+    if (k == 0) eof_ = true;
+    return k != StreamLayer::kWouldBlock;
+  }
   if (!io_.readable) return false;
   char* buf = scratch();
   std::size_t n = 0;
@@ -146,7 +161,16 @@ bool StreamCore::read_into_once(char* dst, std::size_t size, std::size_t& n) noe
     return true;
   }
   if (read_error_ || eof_ || size == 0) return true;
-  if (!io_.is_open() || !io_.loop() || !io_.readable) return fill_once();
+  if (!io_.is_open() || !io_.loop() || (!io_.readable && !layer_)) return fill_once();
+  if (layer_) {
+    // The layer reads the socket itself and may hold decrypted bytes the socket
+    // no longer shows: it is asked whatever the readiness flag says.
+    const std::ptrdiff_t k = layer_->read(dst, size, layer_out_, read_error_);
+    send_layer_output();
+    if (k > 0) n = static_cast<std::size_t>(k);
+    if (k == 0) eof_ = true;
+    return k != StreamLayer::kWouldBlock;
+  }
   return read_once(dst, size, n);
 }
 
@@ -188,6 +212,39 @@ void StreamCore::write(const char* data, std::size_t size) {
   if (eof_requested_) throw RuntimeError("write() after write_eof(): the sending side is shut down");
   if (!io_.loop())
     throw RuntimeError("this stream's event loop is closed: streams belong to the loop that made them");
+  if (size == 0) return;
+  if (layer_) {
+    layer_out_.clear();
+    layer_->write(data, size, layer_out_);
+    if (!send_layer_output() && write_error_) std::rethrow_exception(write_error_);
+    return;
+  }
+  send_bytes(data, size);
+}
+
+bool StreamCore::send_layer_output() noexcept {
+  if (layer_out_.empty()) return true;
+  bool ok = true;
+  try {
+    send_bytes(layer_out_.data(), layer_out_.size());
+  } catch (...) {
+    ok = false;  // the error is stored (write_error_) or the stream is closed
+  }
+  layer_out_.clear();
+  // A large write leaves a large buffer: do not keep it for an idle connection.
+  if (layer_out_.capacity() > 256 * 1024) layer_out_.shrink_to_fit();
+  return ok;
+}
+
+void StreamCore::layer_shutdown() noexcept {
+  if (!layer_ || !io_.is_open() || !io_.loop() || write_error_) return;
+  layer_->shutdown(layer_out_);
+  send_layer_output();
+}
+
+void StreamCore::send_bytes(const char* data, std::size_t size) {
+  if (write_error_) std::rethrow_exception(write_error_);
+  if (!io_.is_open()) throw RuntimeError("the stream is closed");
   if (size == 0) return;
   if (write_buffer_size() == 0 && io_.writable) {
     const std::size_t sent = write_out(data, size);
@@ -267,6 +324,7 @@ void StreamCore::do_shutdown() noexcept {
 void StreamCore::write_eof() {
   if (kind_ == Kind::fed) throw InvalidStateError("this stream has no descriptor to write to");
   if (closing_ || eof_requested_) return;
+  layer_shutdown();  // TLS: close_notify, then the TCP half-close
   eof_requested_ = true;
   if (write_buffer_size() == 0 && io_.is_open()) {
     do_shutdown();
@@ -285,6 +343,7 @@ void StreamCore::set_write_buffer_limits(std::size_t high, std::size_t low) {
 
 void StreamCore::close() noexcept {
   if (closing_ && !io_.is_open()) return;
+  if (!closing_ && !eof_requested_) layer_shutdown();  // TLS: close_notify first
   closing_ = true;
   if (kind_ == Kind::fed) {
     closed_ = true;
@@ -292,7 +351,11 @@ void StreamCore::close() noexcept {
   }
   // Further reads find the end: Python feeds EOF to the reader when its transport
   // closes.
-  if (write_buffer_size() == 0 || write_error_ || !io_.loop()) finish_close();
+  if (write_buffer_size() == 0 || write_error_ || !io_.loop()) {
+    finish_close();
+  } else if (layer_) {
+    layer_->closing(*this);
+  }
 }
 
 void StreamCore::abort() noexcept {
@@ -306,11 +369,19 @@ void StreamCore::abort() noexcept {
   wbuf_.clear();
   whead_ = 0;
   closing_ = true;
-  finish_close();
+  finish_close(false);
 }
 
-void StreamCore::finish_close() noexcept {
+void StreamCore::finish_close(bool graceful) noexcept {
   const bool was_open = io_.is_open();
+  if (was_open && graceful && layer_) {
+    // TLS: bytes the peer sent that nobody will read (session tickets, its
+    // close_notify) are dropped first: closing a socket with unread bytes makes
+    // the kernel send a reset, and the peer would lose the end of what we sent.
+    char sink[4096];
+    for (int i = 0; i < 64 && ::read(io_.fd(), sink, sizeof sink) > 0; ++i) {
+    }
+  }
   if (was_open) io_.close();  // a waiting reader finds the end of the stream
   closed_ = true;
   eof_ = eof_ || was_open;
@@ -323,8 +394,10 @@ void StreamCore::finish_close() noexcept {
 void StreamCore::drop_handle() noexcept {
   if (--handles_ > 0) return;
   if (kind_ == Kind::fed || !io_.is_open()) return;
+  if (!closing_ && !eof_requested_) layer_shutdown();  // TLS: close_notify first
   closing_ = true;
   if (write_buffer_size() > 0 && !write_error_ && io_.loop()) {
+    if (layer_) layer_->closing(*this);
     // Python's transport.close(): what was written still goes out. Kept alive by
     // itself until flushed (or until its loop closes).
     try {

@@ -6,12 +6,16 @@
 // a SignalService (a loop extension) whose eventfd is registered with the reactor;
 // when it becomes readable, the service runs the callbacks of the pending signals
 // through call_soon.
+#include <pthread.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <map>
 #include <mutex>
 
@@ -76,9 +80,11 @@ class SignalService final : public LoopExtension {
     watch_.ready = &SignalService::ready_thunk;
     io_.open(loop, fd);
     io_.read_waiter = &watch_;
+    loop.count_internal_descriptor(+1);
   }
   ~SignalService() override {
     while (!handlers_.empty()) remove(handlers_.begin()->first);
+    loop_->count_internal_descriptor(-1);
   }
 
   void add(int sig, std::function<void()> callback) {
@@ -165,6 +171,49 @@ void check_signal(int sig) {
 }  // namespace
 
 // ---- lanes::run's SIGINT -------------------------------------------------------
+
+namespace {
+
+std::terminate_handler g_previous_terminate = nullptr;
+
+/// Python's ending for an uncaught KeyboardInterrupt: one line on stderr, then the
+/// process ends by SIGINT (the shell reports status 130), so that a calling script
+/// sees an interrupt and not a crash. Anything else goes to the previous handler.
+[[noreturn]] void terminate_on_keyboard_interrupt() noexcept {
+  bool interrupt = false;
+  if (std::exception_ptr error = std::current_exception()) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const KeyboardInterrupt&) {
+      interrupt = true;
+    } catch (...) {
+    }
+  }
+  if (interrupt) {
+    std::fputs("KeyboardInterrupt: lanes::run was interrupted by SIGINT (Ctrl-C)\n", stderr);
+    std::fflush(stderr);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    ::sigaction(SIGINT, &dfl, nullptr);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, SIGINT);
+    ::pthread_sigmask(SIG_UNBLOCK, &only, nullptr);
+    ::raise(SIGINT);
+    std::_Exit(130);  // SIGINT was blocked or ignored anyway: the same status
+  }
+  if (g_previous_terminate) g_previous_terminate();
+  std::abort();
+}
+
+}  // namespace
+
+void throw_keyboard_interrupt() {
+  static std::once_flag once;
+  std::call_once(once, [] { g_previous_terminate = std::set_terminate(&terminate_on_keyboard_interrupt); });
+  throw KeyboardInterrupt();
+}
 
 SigintCancel::SigintCancel(EventLoop& loop, FutureStateBase& main) noexcept : loop_(&loop), main_(&main) {
   struct sigaction current {};

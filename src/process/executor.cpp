@@ -1,5 +1,6 @@
 // The process pool's front door: the executor's constructor, the start-up hook that
-// turns a fresh exec of the program into a worker, and the checks every submit makes.
+// turns a fresh exec of the program into a worker, and the checks every submit makes
+// (registered function, frame size).
 //
 // The pool never forks its own (multi-threaded) process: it posix_spawn()s a fresh exec
 // of /proc/self/exe with LANES_WORKER_FD set. In that new process the constructor below
@@ -15,9 +16,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "lanes/detail/process/process_core.hpp"
+#include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/process_pool.hpp"
 #include "supervisor.hpp"
 #include "worker_loop.hpp"
@@ -44,7 +47,8 @@ __attribute__((constructor)) void lanes_process_worker_hook() {
   if (parent != 0 && ::getppid() != parent) ::_exit(0);
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // not inherited by programs a task starts
   g_worker_socket = fd;
-  const int status = run_process_worker(fd);
+  WorkerSharedState* shared = map_worker_shared_state();
+  const int status = run_process_worker(fd, shared);
   std::fflush(nullptr);
   ::_exit(status);
 }
@@ -76,6 +80,20 @@ const RemoteFunction& require_registered(AnyFunction fn, const char* caller) {
         entry->name + "`: give one of them another name with LANES_REGISTER_AS");
   }
   return *entry;
+}
+
+void check_frame_size(const RemoteFunction& fn, std::size_t args_bytes, bool batch,
+                      const char* caller) {
+  // The call payload: mode, name (length and bytes), signature, [item count,] arguments.
+  const std::size_t prefix = 1 + 4 + std::strlen(fn.name) + 8 + (batch ? 4 : 0);
+  if (args_bytes <= kMaxFramePayload - prefix) return;
+  throw WireFormatError(std::string(caller) + ": the encoded arguments of `" + fn.name +
+                        "` take " + std::to_string(args_bytes) +
+                        " bytes, more than a worker frame carries (" +
+                        std::to_string(kMaxFramePayload - prefix) +
+                        " bytes, 1 GiB in all); nothing was sent: pass a file name or shared "
+                        "memory instead of the data" +
+                        (batch ? " (or a smaller map chunk size)" : ""));
 }
 
 }  // namespace lanes::detail

@@ -100,6 +100,26 @@ void register_remote(const RemoteFunction* fn) noexcept {
   r.by_address.emplace(fn->address(), fn);
 }
 
+void unregister_remote(const RemoteFunction* fn) noexcept {
+  auto& r = registry();
+  std::lock_guard lock(r.mutex);
+  // Only this entry: the first registration of a name wins, so another object's entry
+  // of the same name (or address) may be the one kept.
+  if (auto it = r.by_name.find(std::string_view(fn->name)); it != r.by_name.end() && it->second == fn)
+    r.by_name.erase(it);
+  if (auto it = r.by_address.find(fn->address()); it != r.by_address.end() && it->second == fn)
+    r.by_address.erase(it);
+}
+
+std::string library_of(const RemoteFunction* fn) {
+  Dl_info info{};
+  link_map* map = nullptr;
+  if (!::dladdr1(fn, &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) || !map)
+    return {};
+  // The main program's link map has an empty name; a library's is its path.
+  return map->l_name && *map->l_name ? std::string(map->l_name) : std::string();
+}
+
 const RemoteFunction* find_remote(std::string_view name) noexcept {
   auto& r = registry();
   std::lock_guard lock(r.mutex);

@@ -1,8 +1,8 @@
-// The process pool's supervisor: queue, dispatch, and the epoll loop that reads
-// answers, reaps workers and enforces timeouts. (Spawning, exits, crashes and timeouts: worker_lifecycle.cpp.)
+// The process pool's supervisor: queue, dispatch, and the loop (on the io subsystem's
+// Reactor) that reads answers, reaps workers and enforces timeouts. Spawning, answers,
+// exits, crashes, kills and timeouts of single workers: worker_lifecycle.cpp.
 #include "supervisor.hpp"
 
-#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -25,30 +25,33 @@ std::shared_ptr<ProcessPoolCore> make_supervisor(ProcessPoolConfig config) {
 }
 
 namespace {
-// epoll tags: worker id * 2 (+1 for its pidfd); 0 is the eventfd.
-constexpr std::uint64_t kEventTag = 0;
 constexpr double kTargetFrameNs = 2e6;  // a merged map frame should take ~2 ms
 }  // namespace
 
-ProcessSupervisor::ProcessSupervisor(ProcessPoolConfig config) : config_(std::move(config)) {}
+ProcessSupervisor::ProcessSupervisor(ProcessPoolConfig config) : config_(std::move(config)) {
+  wake_watch_.on_ready = &ProcessSupervisor::on_watch;
+  wake_watch_.owner = this;
+  wake_watch_.source = ProcessWatcher::Source::wake;
+}
 
 ProcessSupervisor::~ProcessSupervisor() { shutdown(true, false); }
 
 void ProcessSupervisor::start_locked() {
   if (started_) return;
-  epoll_ = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_ < 0) throw std::system_error(errno, std::generic_category(), "ProcessPoolExecutor: epoll_create1");
-  event_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (event_ < 0) {
-    const int err = errno;
-    ::close(std::exchange(epoll_, -1));
-    throw std::system_error(err, std::generic_category(), "ProcessPoolExecutor: eventfd");
+  std::unique_ptr<Reactor> reactor = Reactor::create();
+  const int event = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (event < 0) throw std::system_error(errno, std::generic_category(), "ProcessPoolExecutor: eventfd");
+  try {
+    reactor->add(event, kReadable, &wake_watch_);
+    reactor_ = std::move(reactor);
+    event_ = event;
+    thread_ = std::thread([this] { run(); });
+  } catch (...) {
+    reactor_.reset();
+    event_ = -1;
+    ::close(event);
+    throw;
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kEventTag;
-  ::epoll_ctl(epoll_, EPOLL_CTL_ADD, event_, &ev);
-  thread_ = std::thread([this] { run(); });
   started_ = true;
 }
 
@@ -57,6 +60,38 @@ void ProcessSupervisor::wake_locked() noexcept {
   wake_pending_ = true;
   const std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(event_, &one, sizeof one);
+}
+
+void ProcessSupervisor::on_watch(IoWatcher* self, std::uint32_t events) noexcept {
+  auto* watch = static_cast<ProcessWatcher*>(self);
+  ProcessSupervisor& s = *watch->owner;
+  try {
+    s.ready_.push_back(ProcessEvent{watch->source, watch->worker, events});
+  } catch (...) {
+    s.ready_overflow_ = true;  // no memory to note it: every worker is looked at
+  }
+}
+
+void ProcessSupervisor::watch_locked(ProcessWorker& w) {
+  w.socket_watch.on_ready = &ProcessSupervisor::on_watch;
+  w.socket_watch.owner = this;
+  w.socket_watch.worker = w.id;
+  w.socket_watch.source = ProcessWatcher::Source::socket;
+  w.exit_watch = w.socket_watch;
+  w.exit_watch.source = ProcessWatcher::Source::exit;
+  reactor_->add(w.socket, kReadable, &w.socket_watch);
+  w.polling_out = false;
+  if (w.pidfd >= 0) reactor_->add(w.pidfd, kReadable, &w.exit_watch);
+}
+
+void ProcessSupervisor::update_interest_locked(ProcessWorker& w) {
+  // A frame that did not fit in the socket at once is flushed as it drains. Only the
+  // supervisor thread changes what the reactor watches (a submitting thread that left
+  // a frame half-sent wakes it).
+  const bool want_out = w.socket >= 0 && w.segment < w.segments.size();
+  if (want_out == w.polling_out || w.socket < 0) return;
+  reactor_->modify(w.socket, kReadable | (want_out ? kWritable : 0u), &w.socket_watch);
+  w.polling_out = want_out;
 }
 
 void ProcessSupervisor::submit(ProcessJob* const* jobs, std::size_t n) {
@@ -92,8 +127,10 @@ void ProcessSupervisor::shutdown(bool wait, bool cancel_futures) {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     if (cancel_futures) {
-      cancelled.assign(queue_.begin(), queue_.end());
-      queue_.clear();
+      // A job queued again after its worker died has started: it is not cancelled.
+      std::deque<ProcessJob*> kept;
+      for (ProcessJob* job : queue_) (job->resends > 0 ? kept.push_back(job) : cancelled.push_back(job));
+      queue_.swap(kept);
     }
     wake_locked();
   }
@@ -124,31 +161,38 @@ std::size_t ProcessSupervisor::units_for(const ProcessJob& first) const noexcept
   return std::max<std::size_t>(1, std::min(want, share));
 }
 
+bool ProcessSupervisor::take_locked(ProcessJob* job) noexcept {
+  // A job sent again has started already: it goes unless cancelled meanwhile (a
+  // cancelled running job is complete; the pool only lets go of it).
+  if (job->resends > 0 ? !job->abandoned() : job->start()) return true;
+  job->drop();  // cancelled before it started
+  return false;
+}
+
 void ProcessSupervisor::dispatch_locked() {
   while (!queue_.empty() && !idle_.empty()) {
     ProcessJob* first = nullptr;
     while (!queue_.empty() && !first) {
       ProcessJob* job = queue_.front();
       queue_.pop_front();
-      if (job->start())
-        first = job;
-      else
-        job->drop();  // cancelled before it started
+      if (take_locked(job)) first = job;
     }
     if (!first) break;
     std::vector<ProcessJob*>& jobs = frame_jobs_;  // reused: no allocation per task
     jobs.assign(1, first);
     const std::size_t units = units_for(*first);
+    // A merged frame stays far below the frame limit, and its item count within the
+    // 32 bits it travels in (each unit alone was checked at submit).
     std::size_t bytes = first->args.size();
+    std::size_t items = first->items;
     while (jobs.size() < units && !queue_.empty() && queue_.front()->group == first->group &&
-           bytes + queue_.front()->args.size() < kMaxFramePayload / 2) {
+           bytes + queue_.front()->args.size() < kMaxFramePayload / 2 &&
+           items + queue_.front()->items <= UINT32_MAX) {
       ProcessJob* job = queue_.front();
       queue_.pop_front();
-      if (!job->start()) {
-        job->drop();
-        continue;
-      }
+      if (!take_locked(job)) continue;
       bytes += job->args.size();
+      items += job->items;
       jobs.push_back(job);
     }
     ProcessWorker* w = idle_.back();
@@ -173,16 +217,27 @@ void ProcessSupervisor::send_frame_locked(ProcessWorker& w, const std::vector<Pr
     const bool batch = first.items > 0;
     write_call_prefix(out, batch ? CallMode::batch : CallMode::single, first.fn->name,
                       first.fn->signature);
-    std::uint32_t items = 0;
+    std::size_t items = 0;
     for (ProcessJob* j : jobs) {
       items += j->items;
       args_bytes += j->args.size();
     }
-    if (batch) out.pod(items);
+    if (batch) out.pod(static_cast<std::uint32_t>(items));  // ≤ UINT32_MAX: dispatch_locked
   }
   // The length covers the prefix and the argument bytes that follow it unchanged.
-  const auto length = static_cast<std::uint32_t>(w.prefix.size() - start - kFrameHeaderSize +
-                                                 args_bytes);
+  // Submit checked each job against the limit and merging stays under half of it; a
+  // frame over it anyway fails its jobs rather than send a length that wrapped.
+  const std::size_t payload = w.prefix.size() - start - kFrameHeaderSize + args_bytes;
+  if (payload > kMaxFramePayload && !initializer) {
+    w.inflight.assign(jobs.begin(), jobs.end());
+    fail_inflight_locked(w, std::make_exception_ptr(WireFormatError(
+                                "a call frame of " + std::to_string(payload) +
+                                " bytes exceeds the frame limit; nothing was sent")));
+    make_idle_locked(w);
+    wake_locked();  // the supervisor thread completes them
+    return;
+  }
+  const auto length = static_cast<std::uint32_t>(payload);
   std::memcpy(w.prefix.data() + start + 4, &length, sizeof length);
   w.segments.clear();
   w.segments.push_back(w.prefix.view());
@@ -245,18 +300,12 @@ void ProcessSupervisor::flush_locked(ProcessWorker& w) noexcept {
       w.segment_offset = 0;
     }
   }
-  const bool want_out = w.socket >= 0 && w.segment < w.segments.size();
-  if (want_out != w.polling_out && w.socket >= 0) {
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (want_out ? EPOLLOUT : 0u);
-    ev.data.u64 = w.id * 2;
-    ::epoll_ctl(epoll_, EPOLL_CTL_MOD, w.socket, &ev);
-    w.polling_out = want_out;
+  if (w.socket >= 0 && w.segment < w.segments.size()) {
+    if (!w.polling_out) wake_locked();  // the supervisor watches for room to write
+    return;
   }
-  if (!want_out) {
-    w.segments.clear();
-    if (w.prefix.capacity() > 4096) w.prefix.release_memory();
-  }
+  w.segments.clear();
+  if (w.prefix.capacity() > 4096) w.prefix.release_memory();
 }
 
 // ---- the supervisor thread ----------------------------------------------------------------
@@ -280,38 +329,62 @@ void ProcessSupervisor::run() noexcept {
     ::kill(w->pid, SIGKILL);
     int status = 0;
     ::waitpid(w->pid, &status, 0);
-    if (w->pidfd >= 0) ::close(w->pidfd);
+    if (w->pidfd >= 0) {
+      reactor_->remove(w->pidfd);
+      ::close(w->pidfd);
+    }
   }
+  // Completions noted in the last pass may still view the workers' buffers: the
+  // workers are freed only after those ran.
+  std::vector<std::unique_ptr<ProcessWorker>> ended;
+  for (auto& [id, w] : workers_) ended.push_back(std::move(w));
   workers_.clear();
   idle_.clear();
   std::vector<ProcessCompletion> work;
   std::vector<ProcessJob*> jobs;
   work.swap(completions_);
   jobs.swap(done_jobs_);
-  ::close(std::exchange(epoll_, -1));
+  reactor_.reset();
   ::close(std::exchange(event_, -1));
   finished_ = true;
   lock.unlock();
   complete(work, jobs);
 }
 
-int ProcessSupervisor::timeout_ms_locked(ProcessClock::time_point now) {
+std::chrono::nanoseconds ProcessSupervisor::poll_timeout_locked(ProcessClock::time_point now) {
   auto until = ProcessClock::time_point::max();
   for (const auto& [id, w] : workers_) {
     until = std::min(until, w->deadline);
     until = std::min(until, w->exit_deadline);
   }
   sleep_until_ = until;
-  if (until == ProcessClock::time_point::max()) return -1;
-  if (until <= now) return 0;
-  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(until - now).count();
-  return static_cast<int>(std::min<long long>(ms, 60'000));
+  if (until == ProcessClock::time_point::max()) return std::chrono::nanoseconds(-1);  // no limit
+  if (until <= now) return std::chrono::nanoseconds(0);
+  return std::min<std::chrono::nanoseconds>(until - now, std::chrono::seconds(60));
+}
+
+void ProcessSupervisor::handle_locked(const ProcessEvent& e) {
+  if (e.source == ProcessWatcher::Source::wake) {
+    std::uint64_t count = 0;
+    [[maybe_unused]] auto r = ::read(event_, &count, sizeof count);
+    wake_pending_ = false;
+    return;
+  }
+  auto it = workers_.find(e.worker);
+  if (it == workers_.end()) return;  // freed earlier in this batch
+  ProcessWorker& w = *it->second;
+  if (e.source == ProcessWatcher::Source::exit) {
+    on_exit_locked(w);
+    return;
+  }
+  if (e.events & kWritable) flush_locked(w);
+  if (e.events & (kReadable | kHangup | kError)) read_locked(w);
 }
 
 void ProcessSupervisor::loop(Lock& lock) {
-  epoll_event events[64];
   std::vector<ProcessCompletion> work;
   std::vector<ProcessJob*> jobs;
+  std::vector<ProcessEvent> events;
   for (;;) {
     if (broken_.empty()) spawn_locked();
     dispatch_locked();
@@ -326,44 +399,52 @@ void ProcessSupervisor::loop(Lock& lock) {
         if (workers_.empty()) return;
       }
     }
-    const int timeout = timeout_ms_locked(ProcessClock::now());
+    for (auto& [id, w] : workers_) update_interest_locked(*w);
+    poll_timeout_locked(ProcessClock::now());
+    const ProcessClock::time_point until = sleep_until_;
+    // Room for one event per watched descriptor: on_watch then never allocates.
+    ready_.clear();
+    ready_.reserve(2 * workers_.size() + 1);
+    work.swap(completions_);
+    jobs.swap(done_jobs_);
     lock.unlock();
-    const int n = ::epoll_wait(epoll_, events, 64, timeout);
-    lock.lock();
-    if (n < 0 && errno != EINTR)
-      throw std::system_error(errno, std::generic_category(), "epoll_wait");
-    for (int i = 0; i < n; ++i) {
-      const std::uint64_t tag = events[i].data.u64;
-      if (tag == kEventTag) {
-        std::uint64_t count = 0;
-        [[maybe_unused]] auto r = ::read(event_, &count, sizeof count);
-        wake_pending_ = false;
-        continue;
-      }
-      auto it = workers_.find(tag / 2);
-      if (it == workers_.end()) continue;  // freed earlier in this batch
-      ProcessWorker& w = *it->second;
-      if (tag % 2 == 1) {
-        on_exit_locked(w);
-      } else {
-        if (events[i].events & EPOLLOUT) flush_locked(w);
-        if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) read_locked(w);
-      }
-    }
-    check_deadlines_locked(ProcessClock::now());
-    if (!completions_.empty()) {
-      work.swap(completions_);
-      jobs.swap(done_jobs_);
-      // Later frames from the workers answered now are read on the next pass, after
-      // these views were used.
-      lock.unlock();
+    // The futures complete with the mutex released and right before the poll, so
+    // that a thread woken by one (which typically submits again at once) finds the
+    // mutex free: taking it back here first would often make that thread sleep on
+    // it and cost one more wake-up per round trip. The views in `work` point into
+    // the answering workers' buffers, which stay as they are until the next pass
+    // (answered_this_pass) and workers freed meanwhile wait in graveyard_.
+    if (!work.empty()) {
       complete(work, jobs);
-      lock.lock();
       work.clear();
       jobs.clear();
     }
+    std::chrono::nanoseconds timeout(-1);  // no limit
+    if (until != ProcessClock::time_point::max()) {
+      const auto now = ProcessClock::now();
+      timeout = until <= now ? std::chrono::nanoseconds(0)
+                             : std::min<std::chrono::nanoseconds>(until - now, std::chrono::seconds(60));
+    }
+    reactor_->poll(timeout);
+    lock.lock();
     for (auto& [id, w] : workers_) w->answered_this_pass = false;
     graveyard_.clear();
+    events.swap(ready_);
+    if (std::exchange(ready_overflow_, false)) {
+      // Some event went unnoted: look at every worker (reads and reaps do not block).
+      events.push_back(ProcessEvent{ProcessWatcher::Source::wake, 0, kReadable});
+      for (auto& [id, w] : workers_) {
+        events.push_back(ProcessEvent{ProcessWatcher::Source::socket, id, kReadable | kWritable});
+        if (w->pidfd >= 0) events.push_back(ProcessEvent{ProcessWatcher::Source::exit, id, kReadable});
+      }
+    }
+    for (const ProcessEvent& e : events) handle_locked(e);
+    events.clear();
+    kill_abandoned_locked();
+    check_deadlines_locked(ProcessClock::now());
+    // A worker that answered goes back to work before its futures complete: the
+    // next frame does not wait for the callbacks and wake-ups of the last one.
+    dispatch_locked();
   }
 }
 

@@ -1,8 +1,9 @@
 // Internal to the process pool (src/process/ only): the supervisor's state.
 //
 // One mutex guards everything below. The supervisor thread (started on first submit)
-// waits in epoll on the worker sockets, their pidfds and an eventfd; it alone spawns,
-// reads, reaps and kills workers. A submitting thread may send a frame to an idle
+// waits in a Reactor (lanes/detail/io/reactor.hpp, whichever backend Reactor::create
+// picks) on the worker sockets, their pidfds and an eventfd; it alone spawns, reads,
+// reaps and kills workers, and it alone touches the reactor. A submitting thread may send a frame to an idle
 // worker itself (one thread hop fewer on the round trip). Futures are completed by
 // the supervisor thread with the mutex released, so a done callback may submit again.
 #pragma once
@@ -23,12 +24,33 @@
 #include <unordered_map>
 #include <vector>
 
+#include "lanes/detail/io/reactor.hpp"
 #include "lanes/detail/process/process_core.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
+#include "worker_spawn.hpp"
 
 namespace lanes::detail {
 
 using ProcessClock = std::chrono::steady_clock;
+
+class ProcessSupervisor;
+
+/// One descriptor the supervisor watches. Its callback only notes the event (by worker
+/// id, so a worker freed meanwhile is skipped); the events are handled once poll()
+/// has returned and the mutex is held again.
+struct ProcessWatcher : IoWatcher {
+  enum class Source : std::uint8_t { wake, socket, exit };
+  ProcessSupervisor* owner = nullptr;
+  std::uint64_t worker = 0;  // the worker's id; 0 for the wake-up eventfd
+  Source source = Source::wake;
+};
+
+/// An event noted during poll().
+struct ProcessEvent {
+  ProcessWatcher::Source source;
+  std::uint64_t worker;
+  std::uint32_t events;  // IoEvents bits
+};
 
 struct ProcessWorker {
   enum class State { initializing, idle, busy, dying };
@@ -37,6 +59,7 @@ struct ProcessWorker {
   pid_t pid = -1;
   int socket = -1;  // -1 once closed
   int pidfd = -1;
+  SharedStateMapping shared;  // says whether it took in its frame before dying
   State state = State::idle;
 
   // The frame being sent: the prefix below, then the jobs' argument bytes.
@@ -44,7 +67,9 @@ struct ProcessWorker {
   std::vector<std::string_view> segments;
   std::size_t segment = 0;
   std::size_t segment_offset = 0;
-  bool polling_out = false;
+  bool polling_out = false;  // the reactor watches its socket for writability too
+  ProcessWatcher socket_watch;
+  ProcessWatcher exit_watch;  // its pidfd
 
   std::vector<ProcessJob*> inflight;  // the jobs of the frame it runs
   std::uint64_t frame_id = 0;
@@ -86,9 +111,15 @@ class ProcessSupervisor final : public ProcessPoolCore {
   void run() noexcept;
   void loop(Lock& lock);
   void wake_locked() noexcept;
+  void watch_locked(ProcessWorker& w);
+  void update_interest_locked(ProcessWorker& w);
+  void handle_locked(const ProcessEvent& e);
+  static void on_watch(IoWatcher* self, std::uint32_t events) noexcept;
 
   void spawn_locked();
   void dispatch_locked();
+  bool take_locked(ProcessJob* job) noexcept;
+  bool resend_locked(ProcessWorker& w);
   std::size_t units_for(const ProcessJob& first) const noexcept;
   void send_frame_locked(ProcessWorker& w, const std::vector<ProcessJob*>& jobs,
                          bool initializer);
@@ -103,8 +134,9 @@ class ProcessSupervisor final : public ProcessPoolCore {
   void make_idle_locked(ProcessWorker& w);
   void forget_locked(ProcessWorker& w);
   void check_deadlines_locked(ProcessClock::time_point now);
+  void kill_abandoned_locked();
   void break_pool_locked(const std::string& reason);
-  int timeout_ms_locked(ProcessClock::time_point now);
+  std::chrono::nanoseconds poll_timeout_locked(ProcessClock::time_point now);
   void complete(const std::vector<ProcessCompletion>& work, const std::vector<ProcessJob*>& jobs) noexcept;
 
   const ProcessPoolConfig config_;
@@ -116,8 +148,12 @@ class ProcessSupervisor final : public ProcessPoolCore {
   std::size_t starting_ = 0;  // workers running the initializer
   std::uint64_t next_worker_id_ = 1;
   std::uint64_t next_frame_id_ = 1;
-  int epoll_ = -1;
-  int event_ = -1;
+  std::unique_ptr<Reactor> reactor_;  // the supervisor thread's alone
+  int event_ = -1;                     // the wake-up eventfd
+  ProcessWatcher wake_watch_;
+  // Filled by on_watch during poll(), read after it; the supervisor thread's alone.
+  std::vector<ProcessEvent> ready_;
+  bool ready_overflow_ = false;  // an event could not be noted: look at every worker
   std::thread thread_;
   bool started_ = false;
   bool stopping_ = false;  // shutdown() was called
@@ -135,8 +171,8 @@ class ProcessSupervisor final : public ProcessPoolCore {
   std::mutex join_mutex_;
 };
 
-/// The supervisor behind ProcessPoolCore::create. Throws std::system_error when its
-/// epoll or eventfd cannot be made.
+/// The supervisor behind ProcessPoolCore::create. Nothing is opened until the first
+/// submit, which throws std::system_error if the reactor or eventfd cannot be made.
 std::shared_ptr<ProcessPoolCore> make_supervisor(ProcessPoolConfig config);
 
 }  // namespace lanes::detail

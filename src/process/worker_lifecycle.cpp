@@ -1,6 +1,5 @@
 // The supervisor's worker life cycle: spawning, answers, exits, crashes, kills and
 // timeouts, and completing the futures once the mutex is released.
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +18,10 @@ namespace lanes::detail {
 namespace {
 
 constexpr auto kExitGrace = std::chrono::seconds(5);
+/// How often a job is sent again after workers died before taking it in: enough for a
+/// worker killed from outside while idle, not an endless loop when every fresh worker
+/// dies at start-up.
+constexpr std::uint8_t kMaxResends = 3;
 
 std::string millis(std::chrono::nanoseconds d) {
   const double ms = static_cast<double>(d.count()) / 1e6;
@@ -30,6 +33,28 @@ std::string millis(std::chrono::nanoseconds d) {
 const char* function_of(const ProcessWorker& w, const ProcessPoolConfig& config) {
   if (!w.inflight.empty()) return w.inflight.front()->fn->name;
   return config.initializer ? config.initializer->name : "?";
+}
+
+/// The error for a call a worker refused because it has no such function. When the
+/// caller's entry lives in a library loaded at run time, that is why: say so.
+std::exception_ptr unregistered_error(const RemoteFunction& fn, std::string worker_message) {
+  std::string library;
+  try {
+    library = library_of(&fn);
+  } catch (...) {
+  }
+  if (library.empty()) return std::make_exception_ptr(UnregisteredFunctionError(std::move(worker_message)));
+  // Appended piece by piece (g++ 12 warns falsely on a chain of + here).
+  std::string message = "`";
+  message.append(fn.name);
+  message.append("` is registered only in ");
+  message.append(library);
+  message.append(
+      ", a library this process loaded at run time (dlopen); a worker is a fresh run of the "
+      "program and does not load it. Register the function in the program itself or in a "
+      "library it links, or load the library in every worker from an initializer "
+      "(ProcessPoolOptions::initializer)");
+  return std::make_exception_ptr(UnregisteredFunctionError(std::move(message)));
 }
 
 }  // namespace
@@ -49,14 +74,18 @@ void ProcessSupervisor::spawn_locked() {
     w->pid = s.pid;
     w->socket = s.socket;
     w->pidfd = s.pidfd;
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP;
-    ev.data.u64 = w->id * 2;
-    ::epoll_ctl(epoll_, EPOLL_CTL_ADD, w->socket, &ev);
-    if (w->pidfd >= 0) {
-      ev.events = EPOLLIN;
-      ev.data.u64 = w->id * 2 + 1;
-      ::epoll_ctl(epoll_, EPOLL_CTL_ADD, w->pidfd, &ev);
+    w->shared = std::move(s.shared);
+    try {
+      watch_locked(*w);
+    } catch (const std::exception& e) {
+      reactor_->remove(w->socket);
+      ::close(w->socket);
+      ::kill(w->pid, SIGKILL);
+      int status = 0;
+      ::waitpid(w->pid, &status, 0);
+      if (w->pidfd >= 0) ::close(w->pidfd);
+      break_pool_locked(std::string("could not watch a new worker: ") + e.what());
+      return;
     }
     ++live_;
     ProcessWorker& ref = *w;
@@ -170,7 +199,7 @@ void ProcessSupervisor::take_answer_locked(ProcessWorker& w, const FrameHeader& 
 
 void ProcessSupervisor::close_socket_locked(ProcessWorker& w) noexcept {
   if (w.socket < 0) return;
-  ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.socket, nullptr);
+  reactor_->remove(w.socket);
   ::close(w.socket);
   w.socket = -1;
   w.segments.clear();
@@ -216,6 +245,7 @@ void ProcessSupervisor::on_exit_locked(ProcessWorker& w) {
   const pid_t r = ::waitpid(w.pid, &status, w.pidfd >= 0 ? WNOHANG : 0);
   if (r == 0) return;  // not yet
   const bool initializing = w.state == ProcessWorker::State::initializing;
+  if (!initializing && !w.inflight.empty()) resend_locked(w);
   if (!w.inflight.empty() || initializing) {
     int sig = 0;
     int code = -1;
@@ -236,11 +266,27 @@ void ProcessSupervisor::on_exit_locked(ProcessWorker& w) {
   retire_locked(w);
   close_socket_locked(w);
   if (w.pidfd >= 0) {
-    ::epoll_ctl(epoll_, EPOLL_CTL_DEL, w.pidfd, nullptr);
+    reactor_->remove(w.pidfd);
     ::close(w.pidfd);
     w.pidfd = -1;
   }
   forget_locked(w);
+}
+
+bool ProcessSupervisor::resend_locked(ProcessWorker& w) {
+  // The worker died (from outside: the pool's own kills fail their jobs first) before
+  // it took in its frame, or before the frame was even sent whole: the call never
+  // began there, so it runs on another worker, ahead of the queue.
+  const WorkerSharedState* shared = w.shared.get();
+  if (!shared || shared->taken_frame.load(std::memory_order_acquire) == w.frame_id) return false;
+  for (const ProcessJob* job : w.inflight)
+    if (job->resends >= kMaxResends) return false;
+  for (auto it = w.inflight.rbegin(); it != w.inflight.rend(); ++it) {
+    ++(*it)->resends;
+    queue_.push_front(*it);
+  }
+  w.inflight.clear();
+  return true;
 }
 
 void ProcessSupervisor::forget_locked(ProcessWorker& w) {
@@ -250,21 +296,30 @@ void ProcessSupervisor::forget_locked(ProcessWorker& w) {
   workers_.erase(it);
 }
 
-void ProcessSupervisor::check_deadlines_locked(ProcessClock::time_point now) {
-  const bool scan = std::exchange(cancel_scan_, false);
+void ProcessSupervisor::kill_abandoned_locked() {
+  // The supervisor's half of cancelling a running job (the job's half is
+  // ProcessJobState::cancel): once every job of a worker's frame is cancelled, the
+  // worker is killed and replaced. Jobs still queued are dropped by dispatch instead.
+  if (!std::exchange(cancel_scan_, false)) return;
   for (auto& [id, wp] : workers_) {
     ProcessWorker& w = *wp;
-    if (w.state == ProcessWorker::State::busy && !w.inflight.empty()) {
-      if (scan && std::all_of(w.inflight.begin(), w.inflight.end(),
-                              [](ProcessJob* j) { return j->abandoned(); })) {
-        kill_locked(w, std::make_exception_ptr(CancelledError("the task was cancelled")));
-      } else if (w.deadline <= now) {
-        kill_locked(w, std::make_exception_ptr(TimeoutError(
-                           "process-pool task `" + std::string(function_of(w, config_)) +
-                           "` ran longer than its timeout of " + millis(w.timeout) +
-                           "; its worker (pid " + std::to_string(w.pid) +
-                           ") was killed and will be replaced")));
-      }
+    if (w.state == ProcessWorker::State::busy && !w.inflight.empty() &&
+        std::all_of(w.inflight.begin(), w.inflight.end(),
+                    [](ProcessJob* j) { return j->abandoned(); })) {
+      kill_locked(w, std::make_exception_ptr(CancelledError("the task was cancelled")));
+    }
+  }
+}
+
+void ProcessSupervisor::check_deadlines_locked(ProcessClock::time_point now) {
+  for (auto& [id, wp] : workers_) {
+    ProcessWorker& w = *wp;
+    if (w.state == ProcessWorker::State::busy && !w.inflight.empty() && w.deadline <= now) {
+      kill_locked(w, std::make_exception_ptr(TimeoutError(
+                         "process-pool task `" + std::string(function_of(w, config_)) +
+                         "` ran longer than its timeout of " + millis(w.timeout) +
+                         "; its worker (pid " + std::to_string(w.pid) +
+                         ") was killed and will be replaced")));
     }
     if (w.state == ProcessWorker::State::dying && w.exit_deadline <= now) {
       ::kill(w.pid, SIGKILL);  // it closed its socket but does not exit
@@ -320,6 +375,8 @@ void ProcessSupervisor::complete(const std::vector<ProcessCompletion>& work,
                 RemoteError(std::move(e.type_name), std::move(e.message), js[0]->fn->name));
           else if (e.kind == ErrorKind::bad_arguments)
             error = std::make_exception_ptr(WireFormatError(e.message));
+          else if (e.kind == ErrorKind::unregistered)
+            error = unregistered_error(*js[0]->fn, std::move(e.message));
           else
             error = std::make_exception_ptr(UnregisteredFunctionError(e.message));
           for (; done < c.count; ++done) js[done]->fail(error);

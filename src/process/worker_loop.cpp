@@ -3,22 +3,24 @@
 // closed the socket, or died) and the start-up hook then _exit()s.
 #include "worker_loop.hpp"
 
-#include <cxxabi.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <exception>
 #include <memory>
 #include <string>
-#include <typeinfo>
+#include <utility>
 
+#include "lanes/detail/core/exception_text.hpp"
 #include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/detail/process/wire_types.hpp"
+#include "worker_spawn.hpp"
 
 namespace lanes::detail {
 namespace {
@@ -28,26 +30,6 @@ std::uint64_t now_ns() noexcept {
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
          static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(abi::__cxa_demangle(name, nullptr, nullptr, &status),
-                                             std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(name);
-}
-
-/// Type name and message of the exception being handled.
-std::pair<std::string, std::string> describe_current() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return {demangle(typeid(e).name()), e.what()};
-  } catch (...) {
-    const std::type_info* t = abi::__cxa_current_exception_type();
-    return {t ? demangle(t->name()) : std::string("unknown exception"),
-            "(an exception not derived from std::exception)"};
-  }
 }
 
 /// False if the pool is gone (EPIPE and the like): the worker then just ends.
@@ -107,7 +89,7 @@ void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
     try {
       fn->invoke(in, w, args_ok, true);
     } catch (...) {
-      auto [type, message] = describe_current();
+      auto [type, message] = exception_text(std::current_exception());
       refuse(out, h.task_id, args_ok ? ErrorKind::exception : ErrorKind::bad_arguments, type,
              message);
       return;
@@ -129,11 +111,11 @@ void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
         fn->invoke(in, w, args_ok, i + 1 == n);
       } catch (...) {
         if (!args_ok) {  // the rest of the batch cannot be found: refuse all of it
-          auto [type, message] = describe_current();
+          auto [type, message] = exception_text(std::current_exception());
           refuse(out, h.task_id, ErrorKind::bad_arguments, type, message);
           return;
         }
-        auto [type, message] = describe_current();
+        auto [type, message] = exception_text(std::current_exception());
         out.resize_within_capacity(mark);
         w.pod(std::uint8_t{0});
         w.length(type.size());
@@ -152,18 +134,36 @@ void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
   }
 }
 
+/// Right after an answer, a caller that waits for it often sends the next call
+/// within microseconds: look for it with non-blocking reads for a bounded time
+/// (kSpin) before sleeping in read(), which spares the wake-up of this process on
+/// that path. Returns what recv returned, or -1 when nothing came (then block).
+/// Bounded, and only after an answer: an idle worker uses no CPU.
+ssize_t poll_briefly(int fd, char* room, std::size_t size) noexcept {
+  constexpr auto kSpin = std::chrono::microseconds(30);
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  do {
+    const ssize_t r = ::recv(fd, room, size, MSG_DONTWAIT);
+    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return r;
+  } while (std::chrono::steady_clock::now() < until);
+  return -1;
+}
+
 }  // namespace
 
-int run_process_worker(int fd) {
+int run_process_worker(int fd, WorkerSharedState* shared) {
   FrameReceiver in;
   ByteBuffer out;
+  bool just_answered = false;
   for (;;) {
     FrameHeader header;
     std::string_view payload;
     try {
       while (!in.next(header, payload)) {
         auto [room, size] = in.prepare();
-        const ssize_t r = ::read(fd, room, size);
+        ssize_t r = -1;
+        if (std::exchange(just_answered, false)) r = poll_briefly(fd, room, size);
+        if (r < 0) r = ::read(fd, room, size);
         if (r == 0) return 0;  // the pool closed the socket: done
         if (r < 0) {
           if (errno == EINTR) continue;
@@ -180,10 +180,14 @@ int run_process_worker(int fd) {
                    static_cast<int>(::getpid()), static_cast<int>(header.kind));
       return 3;
     }
+    // From here the call counts as started: if this process dies, the pool must not
+    // run it again elsewhere.
+    if (shared) shared->taken_frame.store(header.task_id, std::memory_order_release);
     answer(header, payload, out);
     // What the task printed goes out before its answer: the caller sees it first.
     std::fflush(nullptr);
     if (!write_all(fd, out.data(), out.size())) return 0;
+    just_answered = true;
     in.shrink();
     if (out.capacity() > (1u << 20)) out.release_memory();
   }

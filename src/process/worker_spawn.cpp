@@ -1,8 +1,10 @@
 // Starting a worker (the pool's side): posix_spawn of a fresh exec of this program with
-// its socket on descriptor 3, and the words for how a worker ended.
+// its socket on descriptor 3 and the page it shares with the pool on 4; the worker's
+// side of that page; and the words for how a worker ended.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -10,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -36,7 +39,37 @@ struct FdGuard {
   int release() noexcept { return std::exchange(fd, -1); }
 };
 
+/// A memfd holding one zeroed WorkerSharedState, and the pool's mapping of it.
+std::pair<int, WorkerSharedState*> make_shared_state() {
+  FdGuard fd{::memfd_create("lanes-worker-state", MFD_CLOEXEC)};
+  if (fd.fd < 0) throw_errno(errno, "memfd_create");
+  if (::ftruncate(fd.fd, sizeof(WorkerSharedState)) != 0) throw_errno(errno, "ftruncate");
+  void* p = ::mmap(nullptr, sizeof(WorkerSharedState), PROT_READ | PROT_WRITE, MAP_SHARED, fd.fd, 0);
+  if (p == MAP_FAILED) throw_errno(errno, "mmap");
+  auto* state = new (p) WorkerSharedState;
+  // Above the numbers the worker's descriptors take (as for the socket below).
+  const int high = ::fcntl(fd.fd, F_DUPFD_CLOEXEC, 10);
+  if (high < 0) {
+    const int err = errno;
+    ::munmap(p, sizeof(WorkerSharedState));
+    throw_errno(err, "fcntl(F_DUPFD_CLOEXEC)");
+  }
+  return {high, state};
+}
+
 }  // namespace
+
+void SharedStateMapping::reset() noexcept {
+  if (state_) ::munmap(std::exchange(state_, nullptr), sizeof(WorkerSharedState));
+}
+
+WorkerSharedState* map_worker_shared_state() noexcept {
+  void* p = ::mmap(nullptr, sizeof(WorkerSharedState), PROT_READ | PROT_WRITE, MAP_SHARED,
+                   kWorkerStateFd, 0);
+  ::close(kWorkerStateFd);  // the mapping stays; programs a task starts do not inherit it
+  // The pool constructed the object in the memfd; this process only uses it.
+  return p == MAP_FAILED ? nullptr : static_cast<WorkerSharedState*>(p);
+}
 
 SpawnedWorker spawn_worker() {
   int pair[2];
@@ -54,11 +87,17 @@ SpawnedWorker spawn_worker() {
     ::fcntl(high.fd, F_SETFL, flags & ~O_NONBLOCK);
   }
 
+  auto [state_fd, state] = make_shared_state();
+  FdGuard state_guard{state_fd};
+  SharedStateMapping shared(state);
+
+  static_assert(kWorkerStateFd == kWorkerFd + 1);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, high.fd, kWorkerFd);
+  posix_spawn_file_actions_adddup2(&actions, state_guard.fd, kWorkerStateFd);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kWorkerFd + 1);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kWorkerStateFd + 1);
 
   // Signals back to their defaults and none blocked: whatever the caller's threads set
   // up (SIGPIPE ignored, signals blocked for a signal thread) is not the worker's.
@@ -97,6 +136,7 @@ SpawnedWorker spawn_worker() {
   w.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (w.pidfd >= 0) ::fcntl(w.pidfd, F_SETFD, FD_CLOEXEC);
   w.socket = ours.release();
+  w.shared = std::move(shared);
   return w;
 }
 

@@ -1,10 +1,13 @@
 // Internal to the process pool (src/process/ only): starting a worker from the pool's
-// side, and how the fresh exec knows it is one.
+// side, how the fresh exec knows it is one, and the page the two share.
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <cstdint>
 #include <string>
+#include <utility>
 
 namespace lanes::detail {
 
@@ -14,17 +17,59 @@ inline constexpr const char* kWorkerFdVariable = "LANES_WORKER_FD";
 inline constexpr const char* kWorkerParentVariable = "LANES_WORKER_PARENT";
 /// The descriptor a worker finds its socket on.
 inline constexpr int kWorkerFd = 3;
+/// The descriptor of the memory a worker shares with the pool (a memfd holding one
+/// WorkerSharedState); the worker maps it and closes the descriptor.
+inline constexpr int kWorkerStateFd = 4;
+
+/// What a worker tells the pool without a system call. A worker killed from outside
+/// cannot answer; this page still says whether it had taken in the frame it was sent.
+struct WorkerSharedState {
+  // Invariant: the id of the last call frame the worker read whole, stored (release)
+  // before it runs anything of that call; 0 before the first. Read by the pool
+  // (acquire) once the worker has exited: an id other than the frame in flight means
+  // the worker never began that call, so its jobs may run elsewhere.
+  std::atomic<std::uint64_t> taken_frame{0};
+};
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
+              "the shared page needs an address-free atomic");
+
+/// The pool's mapping of a worker's WorkerSharedState (unmapped on destruction).
+class SharedStateMapping {
+ public:
+  SharedStateMapping() noexcept = default;
+  explicit SharedStateMapping(WorkerSharedState* state) noexcept : state_(state) {}
+  SharedStateMapping(SharedStateMapping&& o) noexcept : state_(std::exchange(o.state_, nullptr)) {}
+  SharedStateMapping& operator=(SharedStateMapping&& o) noexcept {
+    if (this != &o) {
+      reset();
+      state_ = std::exchange(o.state_, nullptr);
+    }
+    return *this;
+  }
+  ~SharedStateMapping() { reset(); }
+  WorkerSharedState* get() const noexcept { return state_; }
+
+ private:
+  void reset() noexcept;
+  WorkerSharedState* state_ = nullptr;
+};
 
 /// A started worker: its pid, the pool's end of its socket (non-blocking,
-/// close-on-exec) and a pidfd (-1 if the kernel has none).
+/// close-on-exec), a pidfd (-1 if the kernel has none) and its shared state.
 struct SpawnedWorker {
   pid_t pid = -1;
   int socket = -1;
   int pidfd = -1;
+  SharedStateMapping shared;
 };
 
+/// In a worker: maps the shared state the pool passed on kWorkerStateFd and closes
+/// that descriptor; null if there is none (then the pool cannot resend a lost frame).
+WorkerSharedState* map_worker_shared_state() noexcept;
+
 /// Starts a worker: posix_spawn (no fork of this multi-threaded process) of
-/// /proc/self/exe with only stdin (/dev/null), stdout, stderr and the socket open.
+/// /proc/self/exe with only stdin (/dev/null), stdout, stderr, the socket and the shared
+/// state open.
 /// Throws std::system_error if that fails.
 SpawnedWorker spawn_worker();
 

@@ -11,38 +11,9 @@ namespace lanes::detail {
 
 // ---- QueueWaitList -------------------------------------------------------------
 
-void QueueWaitList::push_back(QueueWaiter& w) noexcept {
-  w.prev = tail_;
-  w.next = nullptr;
-  if (tail_) {
-    tail_->next = &w;
-  } else {
-    head_ = &w;
-  }
-  tail_ = &w;
-  w.linked = true;
-}
-
-void QueueWaitList::remove(QueueWaiter& w) noexcept {
-  if (!w.linked) return;
-  if (w.prev) {
-    w.prev->next = w.next;
-  } else {
-    head_ = w.next;
-  }
-  if (w.next) {
-    w.next->prev = w.prev;
-  } else {
-    tail_ = w.prev;
-  }
-  w.prev = w.next = nullptr;
-  w.linked = false;
-}
-
 bool QueueWaitList::wake_front() noexcept {
-  QueueWaiter* w = head_;
+  QueueWaiter* w = list_.pop_front();
   if (!w) return false;
-  remove(*w);
   w->woken = true;
   w->notify(w);
   return true;

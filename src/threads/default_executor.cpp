@@ -1,7 +1,6 @@
-// The loop's default executor: what to_thread and run_in_executor(nullptr, ...) use.
-#include <algorithm>
+// The loop's default executor (declared in lanes/loop.hpp): what to_thread and
+// run_in_executor(nullptr, ...) use, a ThreadPoolExecutor of the default size.
 #include <memory>
-#include <thread>
 
 #include "lanes/loop.hpp"
 #include "lanes/thread_pool.hpp"
@@ -23,9 +22,8 @@ ThreadPoolExecutor& default_executor(EventLoop& loop) {
   if (auto* ext = loop.extension(&kDefaultExecutorKey)) {
     return static_cast<DefaultExecutor*>(ext)->pool;
   }
-  // asyncio's default: min(32, cores + 4), since these threads mostly wait on I/O.
-  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
-  auto ext = std::make_unique<DefaultExecutor>(std::min<std::size_t>(32, cores + 4));
+  // asyncio's default, min(32, cores + 4): these threads mostly wait on I/O.
+  auto ext = std::make_unique<DefaultExecutor>(ThreadPoolExecutor::default_workers());
   return static_cast<DefaultExecutor&>(loop.set_extension(&kDefaultExecutorKey, std::move(ext)))
       .pool;
 }

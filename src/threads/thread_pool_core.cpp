@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "lanes/detail/threads/asymmetric_fence.hpp"
 #include "lanes/detail/threads/parker.hpp"
 #include "lanes/detail/threads/thread_pool_core.hpp"
 #include "lanes/detail/threads/work_stealing_deque.hpp"
@@ -101,7 +102,7 @@ bool ThreadPoolWorker::wait_until(FutureStateBase& state, Clock::time_point dead
     WakeOnDone node(this);
     if (!state.add_callback(&node)) return true;
     pool.add_sleeper(*this);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    asymmetric_fence::heavy();  // pairs with light() in notify_one() (see sleeper_count_)
     if (!pool.has_work(*this) && !state.done()) parker.park_until(deadline);
     pool.remove_sleeper(*this);
     if (!state.remove_callback(&node)) {
@@ -116,6 +117,7 @@ bool ThreadPoolWorker::wait_until(FutureStateBase& state, Clock::time_point dead
 
 ThreadPoolCore::ThreadPoolCore(Config config)
     : initializer_(std::move(config.initializer)), name_prefix_(std::move(config.name_prefix)) {
+  asymmetric_fence::init();  // before any worker exists
   const std::size_t n = std::max<std::size_t>(config.workers, 1);
   workers_.reserve(n);
   for (std::size_t i = 0; i < n; ++i) workers_.push_back(std::make_unique<ThreadPoolWorker>(*this, i));
@@ -228,8 +230,9 @@ void ThreadPoolCore::execute(ThreadPoolJob* job) noexcept {
 // ---- parking --------------------------------------------------------------------
 
 void ThreadPoolCore::notify_one() noexcept {
-  // Pairs with the fence in a worker about to park (see sleeper_count_).
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // Pairs with the heavy fence of a worker about to park (see sleeper_count_): on
+  // this hot path, only a compiler barrier where membarrier(2) works.
+  asymmetric_fence::light();
   if (sleeper_count_.load(std::memory_order_relaxed) != 0) wake_one();
 }
 
@@ -303,8 +306,8 @@ void ThreadPoolCore::run_worker(ThreadPoolWorker& w) noexcept {
     }
     if (closed() && !has_work(w)) break;  // shut down and drained
     add_sleeper(w);
-    // Pairs with the fence in notify_one() (see sleeper_count_).
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Pairs with light() in notify_one() (see sleeper_count_).
+    asymmetric_fence::heavy();
     if (!has_work(w) && !closed()) w.parker.park_until(Clock::time_point::max());
     remove_sleeper(w);
   }

@@ -1,6 +1,6 @@
 // tools/lanes/advise.cpp — `lanes advise -- CMD [ARGS...]` runs CMD and watches its whole
 // process tree; `lanes advise --pid N [--seconds S]` watches a running process. Then it
-// says whether the program is CPU-bound, I/O-bound or mixed, with the evidence, which
+// says whether the program is CPU-bound, I/O-bound, mixed or idle, with the evidence, which
 // lanes executor fits, and the speed-up to expect on this machine.
 //
 // The report goes to stderr (the command's own stdout stays clean for pipes), or to
@@ -20,6 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <stdexcept>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -31,6 +32,7 @@
 #include "advise/proc_tree.hpp"
 #include "advise/verdict.hpp"
 #include "cli.hpp"
+#include "validators.hpp"
 
 extern char** environ;
 
@@ -88,9 +90,19 @@ void emit(const AdviseOptions& o, const advise::Evidence& e) {
     std::fputs(text.c_str(), stderr);
     return;
   }
-  std::ofstream out(o.output, std::ios::trunc);
+  std::ofstream out(o.output, std::ios::trunc | std::ios::binary);
   out << text;
-  if (!out) std::fprintf(stderr, "lanes: advise: cannot write %s\n", o.output.c_str());
+  out.close();
+  if (!out) throw std::runtime_error(fmt::format("advise: cannot write the report to {}", o.output));
+}
+
+/// Says now, before anything runs, if the report cannot be written.
+void check_output(const AdviseOptions& o) {
+  if (o.output.empty()) return;
+  std::ofstream out(o.output, std::ios::trunc | std::ios::binary);
+  if (!out)
+    throw UsageError(fmt::format("advise: cannot write the report to {}: {}", o.output,
+                                 std::strerror(errno)));
 }
 
 /// Waits up to `ms` for the child behind `pidfd` (or `pid` without one) to end,
@@ -143,6 +155,18 @@ int run_command(const AdviseOptions& o) {
     throw UsageError(fmt::format("advise: cannot run '{}': {}", o.command[0], std::strerror(rc)));
   }
 
+  // The moment it ends, taken by a thread that does nothing else: the sampling below
+  // reads all of /proc and may notice the end late (slowly under a sanitizer or a
+  // loaded machine), which would stretch a short command's wall time.
+  std::chrono::steady_clock::time_point t_end;
+  std::thread end_clock([pid, &t_end] {
+    siginfo_t info{};
+    // WNOWAIT: not reaped, so /proc keeps its final counters for the last sample.
+    while (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
+    t_end = std::chrono::steady_clock::now();
+  });
+
   advise::TreeWatcher watcher(pid, true);
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   for (;;) {
@@ -151,8 +175,8 @@ int run_command(const AdviseOptions& o) {
   }
   // Ended but not reaped: /proc still shows it (a zombie) with its final counters.
   watcher.sample();
-  const double wall =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  end_clock.join();  // it has returned: the child has ended
+  const double wall = std::chrono::duration<double>(t_end - t0).count();
   if (pidfd >= 0) close(pidfd);
 
   int status = 0;
@@ -212,13 +236,13 @@ int watch_pid(const AdviseOptions& o) {
 int run_advise(const AdviseOptions& o) {
   if (o.pid != 0 && !o.command.empty())
     throw UsageError("advise: give either --pid N or a command after --, not both");
-  if (o.pid != 0) return watch_pid(o);
-  if (o.command.empty())
+  if (o.pid == 0 && o.command.empty())
     throw UsageError("advise: say what to watch: `lanes advise -- CMD [ARGS...]` or "
                      "`lanes advise --pid N`");
-  if (o.seconds_opt && o.seconds_opt->count() > 0)
+  if (o.pid == 0 && o.seconds_opt && o.seconds_opt->count() > 0)
     throw UsageError("advise: --seconds goes with --pid; a command is watched until it ends");
-  return run_command(o);
+  check_output(o);
+  return o.pid != 0 ? watch_pid(o) : run_command(o);
 }
 
 }  // namespace
@@ -228,16 +252,17 @@ Subcommand add_advise_command(CLI::App& parent, const std::vector<std::string>& 
   opts->command = command;
   CLI::App* app = parent.add_subcommand(
       "advise",
-      "Is a program CPU-bound or I/O-bound? Runs it (lanes advise -- CMD [ARGS...]) or watches "
-      "it (--pid N), over its whole process tree, then says which lanes executor fits and the "
-      "speed-up to expect. The report goes to stderr; the exit status is the command's own.");
+      "Is a program CPU-bound, I/O-bound, mixed or idle? Runs it (lanes advise -- CMD "
+      "[ARGS...]) or watches it (--pid N), over its whole process tree, then says which lanes "
+      "executor fits and the speed-up to expect (a run under 0.1 s is too short to judge). The "
+      "report goes to stderr; the exit status is the command's own.");
   app->add_option("--pid", opts->pid, "Watch this running process and its children")
-      ->check(CLI::PositiveNumber);
+      ->check(process_id());
   opts->seconds_opt = app->add_option("--seconds", opts->seconds,
                                       "With --pid: how long to watch (default 5)")
-                          ->check(CLI::Range(0.05, 86400.0));
+                          ->check(number_from_to<double>(0.05, 86400.0));
   app->add_option("--interval-ms", opts->interval_ms, "How often to sample /proc (default 50)")
-      ->check(CLI::Range(5, 10000));
+      ->check(number_from_to<int>(5, 10000));
   app->add_flag("--json", opts->json, "Report as JSON");
   app->add_option("--output", opts->output, "Write the report to FILE instead of stderr")
       ->type_name("FILE");

@@ -1,6 +1,7 @@
-// tools/lanes/lab.cpp — `lanes lab [cpu|io|lock|memory|scale|hybrid|all]`: runs the
-// seeds' experiments with lanes on this machine, prints a table per experiment, then
-// each claim of the seeds beside the figures that confirm or refute it.
+// tools/lanes/lab.cpp — `lanes lab [cpu|io|lock|memory|scale|hybrid|all]`: runs, with
+// lanes on this machine, the experiments behind the claims of the Python concurrency
+// tutorial lanes follows (the GIL, threads vs processes, event loops, races), prints a
+// table per experiment, then each claim beside the figures that confirm or refute it.
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,8 +17,10 @@
 #include <fmt/format.h>
 
 #include "cli.hpp"
+#include "validators.hpp"
 #include "lab/claims.hpp"
 #include "lab/experiment.hpp"
+#include "lab/measure.hpp"
 #include "lab/progress.hpp"
 #include "lab/python_side.hpp"
 #include "lab/report.hpp"
@@ -36,7 +39,7 @@ const std::vector<Experiment>& experiments() {
       {"memory", "a global changed in a thread vs in a child process", 1, &run_memory},
       {"scale", "10k and 100k waiters: threads vs coroutines, time and bytes each", 4,
        &run_scale},
-      {"hybrid", "processes that each run threads (seed exercise 2)", 3, &run_hybrid},
+      {"hybrid", "processes that each run threads (the tutorial's exercise 2)", 3, &run_hybrid},
   };
   return table;
 }
@@ -128,6 +131,7 @@ int run_lab(const LabOptions& o) {
   lab::LabReport report;
   report.sizes = make_sizes(o);
   report.machine = lab::describe_machine();
+  const lab::OthersCpu others;  // what other programs use while the lab runs
 
   std::unique_ptr<lab::PythonSide> python;
   const bool wants_python = std::any_of(chosen.begin(), chosen.end(), [](const auto* e) {
@@ -159,6 +163,7 @@ int run_lab(const LabOptions& o) {
     progress.end();
   }
   progress.clear();
+  report.machine.others_busy_during = others.busy_cores();
 
   std::set<std::string> ran;
   for (const auto& r : report.experiments) ran.insert(r.name);
@@ -191,7 +196,10 @@ Subcommand add_lab_command(CLI::App& parent) {
     list += fmt::format("\n  {:<7} {}", e.name, e.summary);
   }
   CLI::App* app = parent.add_subcommand(
-      "lab", "Run the seeds' experiments on this machine and judge their claims.\n"
+      "lab", "Measure, on this machine, the claims of the Python concurrency tutorial "
+             "(\"threads do not speed up CPU work under the GIL\", \"processes sidestep the "
+             "GIL\", \"an event loop overlaps waits\", \"a Lock prevents races\"...): each "
+             "is confirmed, refuted, or inconclusive against the figures.\n"
              "Experiments (default: all):" + list);
   app->add_option("experiments", opts->names, "Which experiments to run")
       ->check(CLI::IsMember(names));
@@ -203,40 +211,40 @@ Subcommand add_lab_command(CLI::App& parent) {
   auto& so = opts->size_options;
   so.push_back(app->add_option("--fib", opts->fib, "cpu/hybrid: fib(N) per task (default: "
                                                    "calibrated to --task-ms)")
-                   ->check(CLI::Range(10, 45)));
+                   ->check(number_from_to<int>(10, 45)));
   so.push_back(app->add_option("--task-ms", opts->task_ms,
                                "cpu/hybrid: calibrate fib so one task takes this long (default "
                                "60, quick 20)")
-                   ->check(CLI::Range(1.0, 10000.0)));
+                   ->check(number_from_to<double>(1.0, 10000.0)));
   so.push_back(app->add_option("--tasks", opts->tasks, "cpu/hybrid: number of fib tasks K "
                                                        "(default 8, quick 4)")
-                   ->check(CLI::Range(1, 1024)));
+                   ->check(number_from_to<int>(1, 1024)));
   so.push_back(app->add_option("--repeat", opts->repeat,
                                "cpu/hybrid: runs of each way, the fastest kept (default 3, quick 1)")
-                   ->check(CLI::Range(1, 20)));
+                   ->check(number_from_to<int>(1, 20)));
   so.push_back(app->add_option("--waits", opts->waits, "io: number of waits K (default 20, "
                                                        "quick 10)")
-                   ->check(CLI::Range(1, 1000)));
+                   ->check(number_from_to<int>(1, 1000)));
   so.push_back(app->add_option("--wait-ms", opts->wait_ms, "io: the server answers after L ms "
                                                            "(default 50, quick 20)")
-                   ->check(CLI::Range(1, 10000)));
+                   ->check(number_from_to<int>(1, 10000)));
   so.push_back(app->add_option("--threads", opts->threads, "lock: threads incrementing the "
                                                            "counter (default 4)")
-                   ->check(CLI::Range(2, 256)));
+                   ->check(number_from_to<int>(2, 256)));
   so.push_back(app->add_option("--increments", opts->increments,
                                "lock: increments per thread (default 5000000, quick 1000000)")
-                   ->check(CLI::Range(1L, 1'000'000'000L)));
+                   ->check(number_from_to<long>(1L, 1'000'000'000L)));
   so.push_back(app->add_option("--waiters", opts->waiters,
                                "scale: waiter counts, comma-separated (default 10000,100000; "
                                "quick 10000)")
                    ->delimiter(',')
-                   ->check(CLI::Range(1L, 10'000'000L)));
+                   ->check(number_from_to<long>(1L, 10'000'000L)));
   so.push_back(app->add_option("--processes", opts->processes, "hybrid: processes (default: one "
                                                                "per core)")
-                   ->check(CLI::Range(1, 64)));
+                   ->check(number_from_to<int>(1, 64)));
   so.push_back(app->add_option("--threads-per-process", opts->threads_per_process,
                                "hybrid: threads in each process (default 2)")
-                   ->check(CLI::Range(1, 64)));
+                   ->check(number_from_to<int>(1, 64)));
   return {app, [opts] { return run_lab(*opts); }};
 }
 

@@ -1,7 +1,8 @@
-// tools/lanes/main.cpp — the `lanes` command: `lanes lab` measures the seeds' claims on
-// this machine, `lanes advise` says whether a program is CPU-bound or I/O-bound.
+// tools/lanes/main.cpp — the `lanes` command: `lanes lab` measures the Python concurrency
+// tutorial's claims on this machine, `lanes advise` says whether a program is CPU-bound
+// or I/O-bound.
 //
-// Exit status: 0 on success; 2 on bad use (one line on stderr saying what was wrong);
+// Exit status: 0 on success (and for --help, --version); 2 on bad use (one line on stderr saying what was wrong);
 // `lanes advise -- CMD` exits with CMD's own status; 1 if an experiment failed.
 #include <cstdio>
 #include <exception>
@@ -38,10 +39,12 @@ int main(int argc, char** argv) {
 
   CLI::App app(
       "lanes: Python's concurrency model for C++, measured on your machine.\n"
-      "  lanes lab               run every experiment of the seeds and judge their claims\n"
-      "  lanes advise -- CMD     is CMD CPU-bound or I/O-bound, and what would help",
+      "  lanes lab               measure the tutorial's claims (the GIL, threads vs processes,\n"
+      "                          event loops, races) on this machine\n"
+      "  lanes advise -- CMD     is CMD CPU-bound, I/O-bound or idle, and what would help",
       "lanes");
   app.set_help_all_flag("--help-all", "Print the help of every subcommand");
+  app.set_version_flag("--version", "lanes " LANES_CLI_VERSION);
   Subcommand lab = lanes_cli::add_lab_command(app);
   Subcommand advise = lanes_cli::add_advise_command(app, command);
 
@@ -51,6 +54,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp&) {
     // help() forwards to the subcommand named on the command line, if any.
     std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForVersion& v) {
+    std::printf("%s\n", v.what());
     return 0;
   } catch (const CLI::CallForAllHelp&) {
     std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);

@@ -61,7 +61,7 @@ class Barrier {
   enum class State { filling, draining, resetting, broken };
 
   /// Parks the task until the next change of state (Python's cond.notify_all()).
-  class ChangeAwaiter : public detail::ListAwaiter<ChangeAwaiter> {
+  class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] ChangeAwaiter : public detail::ListAwaiter<ChangeAwaiter> {
    public:
     explicit ChangeAwaiter(Barrier& b) noexcept : ListAwaiter(b.waiters_) {}
     bool await_ready() const noexcept { return false; }

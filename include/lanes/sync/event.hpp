@@ -16,7 +16,7 @@ namespace lanes {
 /// clear() makes later wait() calls wait again. One event loop only.
 class Event {
  public:
-  class WaitAwaiter : public detail::ListAwaiter<WaitAwaiter> {
+  class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] WaitAwaiter : public detail::ListAwaiter<WaitAwaiter> {
    public:
     explicit WaitAwaiter(Event& e) noexcept : ListAwaiter(e.waiters_), event_(&e) {}
     bool await_ready() const noexcept { return event_->value_; }
@@ -106,7 +106,7 @@ class Condition {
   void notify_all();
 
  private:
-  class NotifyAwaiter : public detail::ListAwaiter<NotifyAwaiter> {
+  class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] NotifyAwaiter : public detail::ListAwaiter<NotifyAwaiter> {
    public:
     explicit NotifyAwaiter(Condition& c) noexcept : ListAwaiter(c.waiters_), cond_(&c) {}
     bool await_ready() const noexcept { return false; }

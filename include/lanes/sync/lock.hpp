@@ -71,7 +71,7 @@ struct ScopedAcquire {
 /// them even if the lock is free at that instant. Not for plain threads.
 class Lock {
  public:
-  class AcquireAwaiter : public detail::ListAwaiter<AcquireAwaiter> {
+  class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] AcquireAwaiter : public detail::ListAwaiter<AcquireAwaiter> {
    public:
     explicit AcquireAwaiter(Lock& lock) noexcept : ListAwaiter(lock.waiters_), lock_(&lock) {}
     AcquireAwaiter(const AcquireAwaiter&) = delete;

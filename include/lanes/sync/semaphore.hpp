@@ -15,7 +15,7 @@ namespace lanes {
 /// gives one back. A newcomer never overtakes a waiting task.
 class Semaphore {
  public:
-  class AcquireAwaiter : public detail::ListAwaiter<AcquireAwaiter> {
+  class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] AcquireAwaiter : public detail::ListAwaiter<AcquireAwaiter> {
    public:
     explicit AcquireAwaiter(Semaphore& s) noexcept : ListAwaiter(s.waiters_), sem_(&s) {}
     AcquireAwaiter(const AcquireAwaiter&) = delete;

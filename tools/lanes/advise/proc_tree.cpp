@@ -114,7 +114,7 @@ TreeWatcher::TreeWatcher(pid_t root, bool root_is_new)
     : root_(root), start_(boottime_now()), root_is_new_(root_is_new) {}
 
 void TreeWatcher::read_process(pid_t pid, double now, std::map<pid_t, ProcReading>& into,
-                               int& threads) {
+                               int& threads, int& sockets) {
   const std::string base = "/proc/" + std::to_string(pid);
   StatLine st = read_stat(base + "/stat");
   if (!st.ok) return;
@@ -139,6 +139,22 @@ void TreeWatcher::read_process(pid_t pid, double now, std::map<pid_t, ProcReadin
     io_readable_ = false;
   }
   into[pid] = r;
+
+  // Sockets: /proc/PID/io does not count send/recv, so at least see which are open.
+  const std::string fd_dir = base + "/fd";
+  if (DIR* d = opendir(fd_dir.c_str())) {
+    char link[128];
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      const ssize_t n = readlinkat(dirfd(d), e->d_name, link, sizeof link - 1);
+      if (n <= 0) continue;
+      const std::string target(link, static_cast<std::size_t>(n));
+      if (target.rfind("socket:", 0) != 0) continue;
+      ++sockets;
+      sockets_seen_.insert(target);
+    }
+    closedir(d);
+  }
 
   for (pid_t tid : numeric_entries(base + "/task")) {
     const std::string tdir = base + "/task/" + std::to_string(tid);
@@ -171,6 +187,16 @@ void TreeWatcher::read_process(pid_t pid, double now, std::map<pid_t, ProcReadin
     t.vol = vol;
     t.invol = invol;
     t.last_seen = now;
+
+    // What it is blocked in, if it is: the state is the field after the name.
+    StatLine now_st = read_stat(tdir + "/stat");
+    if (now_st.ok && now_st.rest[0] != "R") {
+      if (auto kind = blocked_in(pid, tid)) {
+        ++waits_[static_cast<std::size_t>(*kind)];
+      } else if (access((tdir + "/syscall").c_str(), R_OK) != 0) {
+        waits_readable_ = false;
+      }
+    }
   }
 }
 
@@ -178,8 +204,9 @@ bool TreeWatcher::sample() {
   const double now = boottime_now();
   if (access(("/proc/" + std::to_string(root_)).c_str(), F_OK) != 0) return false;
   std::map<pid_t, ProcReading> readings;
-  int threads = 0;
-  for (pid_t pid : tree_of(root_)) read_process(pid, now, readings, threads);
+  int threads = 0, sockets = 0;
+  for (pid_t pid : tree_of(root_)) read_process(pid, now, readings, threads, sockets);
+  sockets_peak_ = std::max(sockets_peak_, sockets);
   if (readings.empty()) return false;
   if (!first_sample_done_) {
     first_sample_done_ = true;
@@ -217,6 +244,10 @@ TreeFigures TreeWatcher::figures() const {
   f.peak_threads = peak_threads_;
   f.processes_seen = static_cast<int>(seen_.size());
   f.io_readable = io_readable_;
+  f.waits = waits_;
+  f.waits_readable = waits_readable_;
+  f.sockets_peak = sockets_peak_;
+  f.sockets_seen = static_cast<int>(sockets_seen_.size());
   f.programs = programs_;
   return f;
 }

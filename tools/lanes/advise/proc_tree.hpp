@@ -12,10 +12,13 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <set>
 #include <string>
+
+#include "advise/wait_kind.hpp"
 
 namespace lanes_cli::advise {
 
@@ -38,6 +41,11 @@ struct TreeFigures {
   int peak_threads = 0;          // most threads alive at once, over the tree
   int processes_seen = 0;
   bool io_readable = true;       // false if /proc/PID/io was refused (another user's process)
+  // Per sample, each blocked thread counted once under the system call it sat in.
+  std::array<std::int64_t, kWaitKinds> waits{};
+  bool waits_readable = true;    // false if /proc/PID/task/TID/syscall was refused
+  int sockets_peak = 0;          // most sockets open at once, over the tree
+  int sockets_seen = 0;          // distinct sockets seen open (a server's connections)
   std::set<std::string> programs;  // comm of every process seen
 };
 
@@ -69,7 +77,8 @@ class TreeWatcher {
     std::int64_t first_vol = 0, first_invol = 0, vol = 0, invol = 0;
   };
 
-  void read_process(pid_t pid, double now, std::map<pid_t, ProcReading>& into, int& threads);
+  void read_process(pid_t pid, double now, std::map<pid_t, ProcReading>& into, int& threads,
+                    int& sockets);
 
   pid_t root_;
   double start_ = 0;  // boottime seconds when the watch began
@@ -82,6 +91,10 @@ class TreeWatcher {
   std::set<std::string> programs_;
   int peak_threads_ = 0;
   bool io_readable_ = true;
+  std::array<std::int64_t, kWaitKinds> waits_{};
+  bool waits_readable_ = true;
+  int sockets_peak_ = 0;
+  std::set<std::string> sockets_seen_;  // "socket:[inode]" link texts
 };
 
 /// Seconds on CLOCK_BOOTTIME, the clock of /proc/PID/stat's start times.

@@ -1,5 +1,5 @@
-// tools/lanes/lab/claims.hpp — the claims the seeds make, each judged against the
-// figures this run measured.
+// tools/lanes/lab/claims.hpp — the claims of the Python concurrency tutorial that lanes
+// follows, each judged against the figures this run measured.
 #pragma once
 
 #include <string>
@@ -13,7 +13,9 @@ enum class Verdict {
   confirmed,     // the figures agree with the claim
   refuted,       // the figures contradict it
   partly,        // true with a qualification the figures show
-  answered,      // an exercise of the seeds ("Which is faster? Why?"), answered
+  answered,      // an exercise of the tutorial ("Which is faster? Why?"), answered
+  inconclusive,  // measured, but too close to call against this run's noise, or on
+                 // cores other programs were using
   not_measured,  // the experiments it needs did not run (or could not, here)
 };
 
@@ -22,7 +24,7 @@ const char* verdict_name(Verdict v);
 
 struct ClaimResult {
   std::string id;          // stable, for --json users: "gil-one-thread"
-  std::string seeds;       // where the seeds say it: "seeds 000, 001, 004"
+  std::string source;      // where the tutorial says it: "tutorial parts 000, 001, 004"
   std::string claim;       // the claim, in a line
   std::string experiment;  // the experiment whose figures judge it
   Verdict verdict = Verdict::not_measured;

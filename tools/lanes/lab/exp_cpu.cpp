@@ -1,5 +1,5 @@
-// tools/lanes/lab/exp_cpu.cpp — the cpu experiment: fib(N) x K, the seeds' exercise 3
-// ("Which is faster? Why?"), run every way the seeds name, and in Python beside it.
+// tools/lanes/lab/exp_cpu.cpp — the cpu experiment: fib(N) x K, the tutorial's exercise 3
+// ("Which is faster? Why?"), run every way the tutorial names, and in Python beside it.
 //
 // What it shows: without a GIL, C++ threads use every core; an event loop gives
 // concurrency without parallelism (one core); under an emulated GIL threads take
@@ -8,6 +8,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -17,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "lab/experiment.hpp"
+#include "lab/ways.hpp"
 #include "lab/gil.hpp"
 #include "lab/measure.hpp"
 #include "lab/progress.hpp"
@@ -61,8 +63,8 @@ Run timed(Context& ctx, std::string way, std::string note, const Plan& plan, F&&
   run.way = std::move(way);
   run.note = std::move(note);
   Span span = fastest_of(ctx.sizes.repeat, [&] { check(fn(), plan, run.way); });
-  run.values["wall_s"] = span.wall_s;
-  run.values["cpu_s"] = span.cpu_s;
+  run.values[keys::wall_s] = span.wall_s;
+  run.values[keys::cpu_s] = span.cpu_s;
   return run;
 }
 
@@ -143,7 +145,7 @@ ExperimentResult run_cpu(Context& ctx) {
   result.name = "cpu";
   result.title = "CPU-bound work: threads, processes, an event loop, and a GIL";
   result.columns = timing_columns();
-  result.chart = {"speedup", "speed-up against sequential (higher is better)", Format::ratio};
+  result.charts = {{keys::speedup, "speed-up against sequential (higher is better)", Format::ratio}};
 
   const bool python = ctx.python != nullptr;
   ctx.progress.plan(9 + (python ? 6 : 0));
@@ -156,13 +158,13 @@ ExperimentResult run_cpu(Context& ctx) {
   result.workload = fmt::format("fib({}) x {} tasks, {} cores; the fastest of {} run{} of each way",
                                 plan.n, plan.k, ctx.cores, s.repeat, s.repeat == 1 ? "" : "s");
 
-  result.runs.push_back(timed(ctx, "sequential", "one after another", plan,
+  result.runs.push_back(timed(ctx, ways::sequential, "one after another", plan,
                               [&] { return sequential(plan); }));
-  result.runs.push_back(timed(ctx, "threads", fmt::format("{} std::threads", plan.k), plan,
+  result.runs.push_back(timed(ctx, ways::threads, fmt::format("{} std::threads", plan.k), plan,
                               [&] { return thread_per_task(plan, false); }));
-  result.runs.push_back(timed(ctx, "threads, 1 core", "all pinned to one core", plan,
+  result.runs.push_back(timed(ctx, ways::threads_one_core, "all pinned to one core", plan,
                               [&] { return thread_per_task(plan, true); }));
-  result.runs.push_back(timed(ctx, "thread pool",
+  result.runs.push_back(timed(ctx, ways::thread_pool,
                               fmt::format("ThreadPoolExecutor, {} workers", plan.workers), plan, [&] {
                                 lanes::ThreadPoolExecutor pool(static_cast<std::size_t>(plan.workers));
                                 std::vector<lanes::Future<std::int64_t>> fs;
@@ -171,7 +173,7 @@ ExperimentResult run_cpu(Context& ctx) {
                                 for (auto& f : fs) sum += f.result();
                                 return sum;
                               }));
-  result.runs.push_back(timed(ctx, "process pool",
+  result.runs.push_back(timed(ctx, ways::process_pool,
                               fmt::format("ProcessPoolExecutor, {} workers", plan.workers), plan, [&] {
                                 lanes::ProcessPoolExecutor pool(static_cast<std::size_t>(plan.workers));
                                 std::vector<lanes::Future<std::int64_t>> fs;
@@ -181,24 +183,26 @@ ExperimentResult run_cpu(Context& ctx) {
                                 for (auto& f : fs) sum += f.result();
                                 return sum;
                               }));
-  result.runs.push_back(timed(ctx, "event loop", "tasks on one thread", plan, [&] {
+  result.runs.push_back(timed(ctx, ways::event_loop, "tasks on one thread", plan, [&] {
     return lanes::run(all_on_one_loop(plan.n, plan.k));
   }));
   std::uint64_t switches = 0;
-  Run gil = timed(ctx, "threads + emulated GIL", "", plan,
+  Run gil = timed(ctx, ways::threads_gil, "", plan,
                   [&] { return threads_under_gil(plan, switches); });
   gil.note = fmt::format("{} GIL hand-overs", switches);
-  gil.values["gil_switches"] = static_cast<double>(switches);
+  gil.values[keys::gil_switches] = static_cast<double>(switches);
   result.runs.push_back(gil);
 
   // The baseline once more, last: a burst of other work on the machine during the first
   // measurement would otherwise inflate every speed-up. The faster of the two is kept.
   {
-    Run again = timed(ctx, "sequential", "", plan, [&] { return sequential(plan); });
+    Run again = timed(ctx, ways::sequential, "", plan, [&] { return sequential(plan); });
     Run& first = result.runs.front();
-    if (again.values["wall_s"] < first.values["wall_s"]) {
-      first.values["wall_s"] = again.values["wall_s"];
-      first.values["cpu_s"] = again.values["cpu_s"];
+    const double a = first.values[keys::wall_s], b = again.values[keys::wall_s];
+    first.values[keys::spread] = std::abs(a - b) / std::max(1e-9, std::min(a, b));
+    if (again.values[keys::wall_s] < first.values[keys::wall_s]) {
+      first.values[keys::wall_s] = again.values[keys::wall_s];
+      first.values[keys::cpu_s] = again.values[keys::cpu_s];
     }
   }
 
@@ -219,11 +223,11 @@ ExperimentResult run_cpu(Context& ctx) {
   derive_speedups(result);
   // The same work should cost the same CPU time however it is spread. When the threads
   // needed much more, the cores slowed each other down while both were busy.
-  const Run* seq = result.find("C++", "sequential");
+  const Run* seq = result.find(langs::cpp, ways::sequential);
   for (auto& r : result.runs) {
-    if (r.lang != "C++" || r.way != "threads" || !seq) continue;
-    const double inflation = r.values["cpu_s"] / std::max(1e-9, seq->get("cpu_s").value_or(0));
-    r.values["cpu_inflation"] = inflation;
+    if (r.lang != langs::cpp || r.way != ways::threads || !seq) continue;
+    const double inflation = r.values[keys::cpu_s] / std::max(1e-9, seq->get(keys::cpu_s).value_or(0));
+    r.values[keys::cpu_inflation] = inflation;
     if (inflation > 1.3)
       result.notes.push_back(fmt::format(
           "the threads needed {:.1f}x the CPU time of the sequential run for the same work: "

@@ -1,4 +1,4 @@
-// tools/lanes/lab/exp_hybrid.cpp — the hybrid experiment (seed 004, exercise 2: "spawning
+// tools/lanes/lab/exp_hybrid.cpp — the hybrid experiment (tutorial part 004, exercise 2: "spawning
 // several processes that also spawn several threads"): K fib tasks split over P
 // processes x T threads, with and without an emulated GIL in each process.
 //
@@ -6,6 +6,7 @@
 // is split; with a GIL per process (CPython's situation) only the processes add
 // parallelism, the threads inside each take turns.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "lab/experiment.hpp"
+#include "lab/ways.hpp"
 #include "lab/gil.hpp"
 #include "lab/measure.hpp"
 #include "lab/progress.hpp"
@@ -87,7 +89,7 @@ ExperimentResult run_hybrid(Context& ctx) {
   result.name = "hybrid";
   result.title = "Processes that each run threads (concurrency and parallelism together)";
   result.columns = timing_columns();
-  result.chart = {"speedup", "speed-up against sequential (higher is better)", Format::ratio};
+  result.charts = {{keys::speedup, "speed-up against sequential (higher is better)", Format::ratio}};
   const int P = sz.processes > 0 ? sz.processes : std::max(2, ctx.cores);
   const int T = std::max(1, sz.threads_per_process);
   std::vector<Shape> shapes;
@@ -109,7 +111,7 @@ ExperimentResult run_hybrid(Context& ctx) {
 
   for (const auto& shape : shapes) {
     Run r;
-    r.way = shape.processes == 1 && shape.threads == 1 && !shape.gil ? "sequential" : name_of(shape);
+    r.way = shape.processes == 1 && shape.threads == 1 && !shape.gil ? ways::sequential : name_of(shape);
     ctx.progress.step(r.way);
     Span span = fastest_of(sz.repeat, [&] {
       const std::int64_t total = run_shape(shape, n, k);
@@ -117,11 +119,11 @@ ExperimentResult run_hybrid(Context& ctx) {
         throw std::runtime_error(fmt::format("hybrid, {}: wrong total {} (expected {})", r.way,
                                              total, expected));
     });
-    r.values["wall_s"] = span.wall_s;
-    r.values["cpu_s"] = span.cpu_s;
-    r.values["processes"] = shape.processes;
-    r.values["threads"] = shape.threads;
-    r.values["gil"] = shape.gil ? 1 : 0;
+    r.values[keys::wall_s] = span.wall_s;
+    r.values[keys::cpu_s] = span.cpu_s;
+    r.values[keys::processes] = shape.processes;
+    r.values[keys::threads] = shape.threads;
+    r.values[keys::gil] = shape.gil ? 1 : 0;
     r.note = shape.processes == 1 && shape.threads == 1 && !shape.gil ? "1 process x 1 thread" : "";
     result.runs.push_back(std::move(r));
   }
@@ -130,9 +132,11 @@ ExperimentResult run_hybrid(Context& ctx) {
     ctx.progress.step("sequential");
     Span again = fastest_of(sz.repeat, [&] { (void)run_shape(shapes.front(), n, k); });
     Run& first = result.runs.front();
-    if (again.wall_s < first.values["wall_s"]) {
-      first.values["wall_s"] = again.wall_s;
-      first.values["cpu_s"] = again.cpu_s;
+    const double a = first.values[keys::wall_s];
+    first.values[keys::spread] = std::abs(a - again.wall_s) / std::max(1e-9, std::min(a, again.wall_s));
+    if (again.wall_s < first.values[keys::wall_s]) {
+      first.values[keys::wall_s] = again.wall_s;
+      first.values[keys::cpu_s] = again.cpu_s;
     }
   }
   derive_speedups(result);

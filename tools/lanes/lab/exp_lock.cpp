@@ -1,6 +1,6 @@
 // tools/lanes/lab/exp_lock.cpp — the lock experiment: T threads increment one counter
 // with a read-modify-write that is not atomic (a relaxed atomic load, then a relaxed
-// atomic store: no undefined behaviour, just the race of the seeds), against the same
+// atomic store: no undefined behaviour, just the race of the tutorial), against the same
 // under a lock; then the same race between event-loop tasks that await between the
 // read and the write, against the same under lanes::Lock.
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "lab/experiment.hpp"
+#include "lab/ways.hpp"
 #include "lab/gil.hpp"
 #include "lab/measure.hpp"
 #include "lab/progress.hpp"
@@ -59,12 +60,12 @@ Run counted(std::string way, std::string note, long expected, long final_value, 
   r.note = std::move(note);
   r.values["expected"] = static_cast<double>(expected);
   r.values["final"] = static_cast<double>(final_value);
-  r.values["lost"] = static_cast<double>(expected - final_value);
+  r.values[keys::lost] = static_cast<double>(expected - final_value);
   r.values["lost_pct"] = expected ? 100.0 * static_cast<double>(expected - final_value) /
                                         static_cast<double>(expected)
                                   : 0.0;
-  r.values["wall_s"] = span.wall_s;
-  r.values["cpu_s"] = span.cpu_s;
+  r.values[keys::wall_s] = span.wall_s;
+  r.values[keys::cpu_s] = span.cpu_s;
   return r;
 }
 
@@ -127,10 +128,10 @@ ExperimentResult run_lock(Context& ctx) {
                                 T, M, s.quick ? 10 : 25, T, s.task_increments);
   result.columns = {{"expected", "expected", Format::count},
                     {"final", "final", Format::count},
-                    {"lost", "lost updates", Format::count},
+                    {keys::lost, "lost updates", Format::count},
                     {"lost_pct", "lost", Format::percent},
-                    {"wall_s", "wall", Format::seconds}};
-  result.chart = {"lost_pct", "updates lost, % of all (lower is better)", Format::percent};
+                    {keys::wall_s, "wall", Format::seconds}};
+  result.charts = {{"lost_pct", "updates lost, % of all (lower is better)", Format::percent}};
   ctx.progress.plan(5);
 
   {
@@ -143,7 +144,7 @@ ExperimentResult run_lock(Context& ctx) {
         counter.store(v + 1, std::memory_order_relaxed);
       }
     });
-    result.runs.push_back(counted("unprotected",
+    result.runs.push_back(counted(ways::unprotected,
                                   fmt::format("load, then store: not one step; {} per thread", n),
                                   T * n, counter.load(), span));
   }
@@ -158,7 +159,7 @@ ExperimentResult run_lock(Context& ctx) {
         counter = v + 1;
       }
     });
-    result.runs.push_back(counted("std::mutex", "the same under a lock", T * M, counter, span));
+    result.runs.push_back(counted(ways::mutex, "the same under a lock", T * M, counter, span));
   }
   {
     ctx.progress.step("threads, emulated GIL");
@@ -174,7 +175,7 @@ ExperimentResult run_lock(Context& ctx) {
         gil.checkpoint();  // ...and one after, as between any two bytecodes
       }
     });
-    result.runs.push_back(counted("unprotected + emulated GIL",
+    result.runs.push_back(counted(ways::unprotected_gil,
                                   fmt::format("{} increments per thread; {} GIL hand-overs", n,
                                               gil.switches()),
                                   T * n, counter.load(), span));
@@ -183,20 +184,20 @@ ExperimentResult run_lock(Context& ctx) {
     ctx.progress.step("tasks, unprotected");
     long counter = 0;
     Span span = measure([&] { lanes::run(run_tasks(counter, T, s.task_increments, false)); });
-    result.runs.push_back(counted("tasks, unprotected", "one thread; await between read and write",
+    result.runs.push_back(counted(ways::tasks_unprotected, "one thread; await between read and write",
                                   T * s.task_increments, counter, span));
   }
   {
     ctx.progress.step("tasks, lanes::Lock");
     long counter = 0;
     Span span = measure([&] { lanes::run(run_tasks(counter, T, s.task_increments, true)); });
-    result.runs.push_back(counted("tasks + lanes::Lock", "the same under an asyncio-style Lock",
+    result.runs.push_back(counted(ways::tasks_lock, "the same under an asyncio-style Lock",
                                   T * s.task_increments, counter, span));
   }
   for (auto& r : result.runs) {
-    auto wall = r.get("wall_s");
-    auto cpu = r.get("cpu_s");
-    if (wall && cpu && *wall > 0) r.values["cores_busy"] = *cpu / *wall;
+    auto wall = r.get(keys::wall_s);
+    auto cpu = r.get(keys::cpu_s);
+    if (wall && cpu && *wall > 0) r.values[keys::cores_busy] = *cpu / *wall;
   }
   return result;
 }

@@ -1,4 +1,4 @@
-// tools/lanes/lab/exp_memory.cpp — the memory experiment (seeds 001, 002): a global
+// tools/lanes/lab/exp_memory.cpp — the memory experiment (tutorial parts 001, 002): a global
 // changed by a thread is seen by its process; changed in a child process, it is not.
 #include <atomic>
 #include <thread>
@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "lab/experiment.hpp"
+#include "lab/ways.hpp"
 #include "lab/measure.hpp"
 #include "lab/progress.hpp"
 #include "lanes/process_pool.hpp"
@@ -40,7 +41,7 @@ ExperimentResult run_memory(Context& ctx) {
                     {"parent_value", "we read after", Format::count},
                     {"parent_sees", "change visible", Format::yes_no},
                     {"wall_s", "round trip", Format::seconds}};
-  result.chart = {"parent_value", "value of the global this process reads afterwards", Format::count};
+  result.charts = {{"parent_value", "value of the global this process reads afterwards", Format::count}};
   ctx.progress.plan(2);
 
   ctx.progress.step("thread");
@@ -56,12 +57,12 @@ ExperimentResult run_memory(Context& ctx) {
     });
     const int after = g_value.load(std::memory_order_relaxed);
     Run r;
-    r.way = "thread";
+    r.way = ways::thread;
     r.note = "std::thread sets it, joins";
-    r.values["child_saw"] = seen;
+    r.values[keys::child_saw] = seen;
     r.values["parent_value"] = after;
-    r.values["parent_sees"] = after == 42 ? 1 : 0;
-    r.values["wall_s"] = span.wall_s;
+    r.values[keys::parent_sees] = after == 42 ? 1 : 0;
+    r.values[keys::wall_s] = span.wall_s;
     result.runs.push_back(r);
   }
   ctx.progress.step("child process");
@@ -74,12 +75,12 @@ ExperimentResult run_memory(Context& ctx) {
     });
     const int after = g_value.load(std::memory_order_relaxed);
     Run r;
-    r.way = "child process";
+    r.way = ways::child_process;
     r.note = "a ProcessPoolExecutor worker sets it";
-    r.values["child_saw"] = seen;
+    r.values[keys::child_saw] = seen;
     r.values["parent_value"] = after;
-    r.values["parent_sees"] = after == 42 ? 1 : 0;
-    r.values["wall_s"] = span.wall_s;
+    r.values[keys::parent_sees] = after == 42 ? 1 : 0;
+    r.values[keys::wall_s] = span.wall_s;
     result.runs.push_back(r);
   }
   g_value.store(0, std::memory_order_relaxed);

@@ -1,7 +1,7 @@
 // tools/lanes/lab/exp_scale.cpp — the scale experiment: N concurrent waiters as OS
 // threads against N as coroutines on one event loop: how long it takes to get them all
 // waiting, and how many bytes each costs. And a process, to place "threads are
-// lighter-weight processes" (seed 001) on the same scale.
+// lighter-weight processes" (tutorial part 001) on the same scale.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "lab/experiment.hpp"
+#include "lab/ways.hpp"
 #include "lab/measure.hpp"
 #include "lab/progress.hpp"
 #include "lab/report.hpp"
@@ -28,8 +29,8 @@ namespace lanes_cli::lab {
 
 namespace {
 
-// Kinds, stored in values["kind"] so the claims can find the rows.
-constexpr double kThreads = 1, kCoroutines = 2, kProcesses = 3;
+// Each row's kind (kinds::threads, ...) is stored in values[keys::kind] so the claims
+// can find the rows.
 
 std::string short_count(long n) {
   if (n >= 1000 && n % 1000 == 0) return fmt::format("{}k", n / 1000);
@@ -39,7 +40,7 @@ std::string short_count(long n) {
 Run thread_waiters(long n) {
   Run r;
   r.way = fmt::format("threads x{}", short_count(n));
-  r.values["kind"] = kThreads;
+  r.values[keys::kind] = kinds::threads;
   const long room = thread_headroom();
   // Leave the machine a fifth of what is left: other programs need threads too.
   if (n > room * 4 / 5) {
@@ -86,9 +87,9 @@ Run thread_waiters(long n) {
     return r;
   }
   r.values["count"] = static_cast<double>(n);
-  r.values["wall_s"] = up.wall_s;
-  r.values["create_us"] = up.wall_s * 1e6 / static_cast<double>(n);
-  r.values["bytes_each"] = static_cast<double>((rss1 - rss0) + (ks1 - ks0)) / static_cast<double>(n);
+  r.values[keys::wall_s] = up.wall_s;
+  r.values[keys::create_us] = up.wall_s * 1e6 / static_cast<double>(n);
+  r.values[keys::bytes_each] = static_cast<double>((rss1 - rss0) + (ks1 - ks0)) / static_cast<double>(n);
   r.values["rss_each"] = static_cast<double>(rss1 - rss0) / static_cast<double>(n);
   r.values["teardown_s"] = down_s;
   r.note = fmt::format("{} resident + {} kernel stack each",
@@ -130,13 +131,13 @@ lanes::Task<CoroutineFigures> coroutine_waiters(long n) {
 Run coroutine_row(long n) {
   Run r;
   r.way = fmt::format("coroutines x{}", short_count(n));
-  r.values["kind"] = kCoroutines;
+  r.values[keys::kind] = kinds::coroutines;
   CoroutineFigures f = lanes::run(coroutine_waiters(n));
   r.values["count"] = static_cast<double>(n);
-  r.values["wall_s"] = f.up_s;
-  r.values["create_us"] = f.up_s * 1e6 / static_cast<double>(n);
-  r.values["bytes_each"] = static_cast<double>(f.bytes) / static_cast<double>(n);
-  r.values["rss_each"] = r.values["bytes_each"];
+  r.values[keys::wall_s] = f.up_s;
+  r.values[keys::create_us] = f.up_s * 1e6 / static_cast<double>(n);
+  r.values[keys::bytes_each] = static_cast<double>(f.bytes) / static_cast<double>(n);
+  r.values["rss_each"] = r.values[keys::bytes_each];
   r.values["teardown_s"] = f.down_s;
   r.note = "tasks awaiting one Future, on one thread; heap bytes";
   return r;
@@ -147,7 +148,7 @@ Run coroutine_row(long n) {
 Run process_row(long n) {
   Run r;
   r.way = fmt::format("processes x{}", short_count(n));
-  r.values["kind"] = kProcesses;
+  r.values[keys::kind] = kinds::processes;
   Stopwatch sw;
   for (long i = 0; i < n; ++i) {
     pid_t pid = fork();
@@ -161,8 +162,8 @@ Run process_row(long n) {
   }
   const Span span = sw.stop();
   r.values["count"] = static_cast<double>(n);
-  r.values["wall_s"] = span.wall_s;
-  r.values["create_us"] = span.wall_s * 1e6 / static_cast<double>(n);
+  r.values[keys::wall_s] = span.wall_s;
+  r.values[keys::create_us] = span.wall_s * 1e6 / static_cast<double>(n);
   r.note = "fork + exit + wait, one at a time";
   return r;
 }
@@ -184,7 +185,10 @@ ExperimentResult run_scale(Context& ctx) {
                     {"create_us", "per waiter", Format::micros},
                     {"bytes_each", "bytes each", Format::bytes},
                     {"teardown_s", "release + join", Format::seconds}};
-  result.chart = {"create_us", "time to start one waiter, µs (lower is better)", Format::micros};
+  result.charts = {
+      {keys::create_us, "time to start one waiter (log scale, lower is better)", Format::micros,
+       true},
+      {keys::bytes_each, "memory per waiter (log scale, lower is better)", Format::bytes, true}};
   ctx.progress.plan(static_cast<int>(s.waiters.size()) * 2 + 1);
   for (long n : s.waiters) {
     ctx.progress.step(fmt::format("{} threads", short_count(n)));

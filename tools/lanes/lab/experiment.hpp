@@ -60,11 +60,12 @@ struct Run {
   }
 };
 
-/// The chart of an experiment: one bar per run that has `key`.
+/// A chart of an experiment: one bar per run that has `key`.
 struct ChartSpec {
   std::string key;      // which value the bars show
   std::string title;    // e.g. "speed-up against sequential (higher is better)"
   Format format;
+  bool log_scale = false;  // for values spanning several orders of magnitude
 };
 
 struct ExperimentResult {
@@ -73,7 +74,7 @@ struct ExperimentResult {
   std::string workload;  // the sizes actually used, in words
   std::vector<Column> columns;
   std::vector<Run> runs;
-  ChartSpec chart;
+  std::vector<ChartSpec> charts;  // the first beside the table, any others below it
   std::vector<std::string> notes;  // things worth knowing about this run
   double seconds = 0;              // how long the experiment took
 

@@ -1,7 +1,7 @@
 // tools/lanes/lab/gil.hpp — an emulated Global Interpreter Lock, to show in C++ what
 // CPython's GIL does to threads.
 //
-// Like CPython's (Python/ceval_gil.c, described in the seeds): one lock a thread must
+// Like CPython's (Python/ceval_gil.c, described in the tutorial): one lock a thread must
 // hold to compute. A thread that wants it waits one switch interval (5 ms, CPython's
 // sys.getswitchinterval()); if it still has not got it, it asks the holder to drop it.
 // The holder notices at its next checkpoint (CPython: between bytecodes), lets go, and

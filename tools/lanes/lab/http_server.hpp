@@ -41,7 +41,7 @@ std::string wait_request(int ms);
 void http_get_blocking(std::uint16_t port, int ms);
 
 /// Writes 4 KiB to `path`, fsyncs, reads it back, checks it, removes the file: the
-/// seeds' "reading/writing data from disk". Throws std::runtime_error on any failure.
+/// tutorial's "reading/writing data from disk". Throws std::runtime_error on any failure.
 void file_round_trip(const std::string& path);
 
 /// True if `response` is a complete HTTP 200 answer from the server.

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace lanes_cli::lab {
 
@@ -67,11 +69,37 @@ std::int64_t heap_in_use_bytes() {
   return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
 }
 
-double load_average() {
-  std::ifstream in("/proc/loadavg");
-  double one = -1;
-  if (!(in >> one)) return -1;
-  return one;
+namespace {
+/// Clock ticks the machine's CPUs spent busy so far (every state of /proc/stat's "cpu"
+/// line except idle and iowait), or -1 if unreadable.
+double busy_seconds() {
+  const long hz_raw = sysconf(_SC_CLK_TCK);
+  const double hz = hz_raw > 0 ? static_cast<double>(hz_raw) : 100.0;
+  std::ifstream in("/proc/stat");
+  std::string label;
+  if (!(in >> label) || label != "cpu") return -1;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  if (!(in >> user >> nice >> system >> idle >> iowait >> irq >> softirq)) return -1;
+  in >> steal;  // absent on old kernels; time a hypervisor gave to another guest
+  return (user + nice + system + irq + softirq + steal) / hz;
+}
+}  // namespace
+
+OthersCpu::OthersCpu()
+    : wall0_(std::chrono::steady_clock::now()), busy0_(busy_seconds()),
+      own0_(cpu_seconds_self_and_children()) {}
+
+double OthersCpu::busy_cores() const {
+  const double busy1 = busy_seconds(), own1 = cpu_seconds_self_and_children();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
+  if (busy0_ < 0 || busy1 < 0 || wall <= 0) return -1;
+  return std::max(0.0, ((busy1 - busy0_) - (own1 - own0_)) / wall);
+}
+
+double others_busy_cores(double seconds) {
+  OthersCpu sample;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  return sample.busy_cores();
 }
 
 std::int64_t kernel_stack_bytes() {

@@ -11,6 +11,7 @@ namespace lanes_cli::lab {
 /// CPU seconds (user + system) used so far by this process and by its reaped children.
 double cpu_seconds_self_and_children();
 
+
 /// Wall and CPU time of one measured interval.
 struct Span {
   double wall_s = 0;
@@ -58,8 +59,25 @@ std::int64_t resident_bytes();
 /// Bytes the C allocator has handed out and not taken back (mallinfo2), 0 if it cannot
 /// tell (e.g. under a sanitizer's allocator).
 std::int64_t heap_in_use_bytes();
-/// The machine's 1-minute load average (runnable threads), or -1 if unreadable.
-double load_average();
+/// How many cores programs other than this one (and its children) kept busy since
+/// construction: the machine's busy CPU time (/proc/stat) minus our own, over the wall
+/// time. Unlike the load average it forgets a build that just ended: it sees only what
+/// ran in the interval.
+class OthersCpu {
+ public:
+  OthersCpu();
+  /// Cores busy with other programs on average since construction; -1 if /proc/stat
+  /// is unreadable.
+  double busy_cores() const;
+
+ private:
+  std::chrono::steady_clock::time_point wall0_;
+  double busy0_;  // machine's busy seconds, -1 if unreadable
+  double own0_;   // our own CPU seconds, children reaped so far included
+};
+
+/// OthersCpu over a sample of `seconds` from now.
+double others_busy_cores(double seconds);
 /// The kernel's memory for thread stacks, machine-wide (KernelStack in /proc/meminfo),
 /// in bytes; 0 if unreadable. Threads cost this on top of their resident user stack.
 std::int64_t kernel_stack_bytes();

@@ -1,8 +1,13 @@
 // tools/lanes/lab/progress.cpp — the progress bar (see progress.hpp).
 #include "lab/progress.hpp"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <string>
 
 namespace lanes_cli::lab {
 
@@ -43,22 +48,61 @@ void Progress::clear() {
   drawn_ = false;
 }
 
+namespace {
+
+/// Columns of the terminal on stderr (TIOCGWINSZ), asked at every draw so a resized
+/// window is followed; 80 if it will not say.
+int terminal_columns() {
+  winsize ws{};
+  if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+/// The longest prefix of `s` that takes at most `columns` columns (UTF-8 continuation
+/// bytes take none), never cutting a character in two.
+std::string fit(const std::string& s, std::size_t columns) {
+  std::size_t used = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) != 0x80 && used++ == columns) break;
+  }
+  return s.substr(0, i);
+}
+
+}  // namespace
+
 void Progress::draw() {
   if (!enabled_) return;
   // The current step counts as half done: it has started.
   double fraction = (done_ + weight_ * (std::max(0, step_ - 1) + 0.5 * (step_ > 0)) / steps_) / total_;
   fraction = std::clamp(fraction, 0.0, 1.0);
-  constexpr int kWidth = 28;
-  const int filled = static_cast<int>(fraction * kWidth + 0.5);
-  std::string bar(static_cast<std::size_t>(filled), '#');
-  bar.append(static_cast<std::size_t>(kWidth - filled), '.');
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::string what = experiment_;
-  if (!label_.empty()) what += ": " + label_;
-  if (what.size() > 40) what.resize(40);
-  std::fprintf(stderr, "\r\033[2K[%s] %3d%%  %5.1fs  %s", bar.c_str(),
-               static_cast<int>(fraction * 100 + 0.5), elapsed, what.c_str());
+  char stats[48];
+  std::snprintf(stats, sizeof stats, " %3d%%  %5.1fs  ", static_cast<int>(fraction * 100 + 0.5),
+                elapsed);
+  // The whole line stays within columns - 1: a line that reaches the last column wraps
+  // on some terminals, and "\r" would then return to the wrong row, leaving the old
+  // line behind.
+  const int room = terminal_columns() - 1;
+  const int stats_w = static_cast<int>(std::strlen(stats));
+  const int bar_w = std::clamp(room - stats_w - 2 - 16, 0, 28);
+  std::string line;
+  if (bar_w >= 5) {
+    const int filled = static_cast<int>(fraction * bar_w + 0.5);
+    line.push_back('[');
+    line.append(static_cast<std::size_t>(filled), '#');
+    line.append(static_cast<std::size_t>(bar_w - filled), '.');
+    line.push_back(']');
+  }
+  line += stats;
+  line += experiment_;
+  if (!label_.empty()) {
+    line += ": ";
+    line += label_;
+  }
+  line = fit(line, static_cast<std::size_t>(std::max(room, 0)));
+  std::fprintf(stderr, "\r\033[2K%s", line.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

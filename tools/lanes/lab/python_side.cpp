@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "lab/ways.hpp"
+
 extern char** environ;
 
 namespace lanes_cli::lab {
@@ -95,6 +97,12 @@ int run_lines(const std::vector<std::string>& argv, const std::string& stderr_pa
   return status;
 }
 
+bool known_way(std::string_view way) {
+  for (const auto& [py, name] : python_ways())
+    if (name == way) return true;
+  return false;
+}
+
 std::string last_line_of(const std::string& path) {
   std::ifstream in(path);
   std::string line, last;
@@ -109,7 +117,7 @@ PythonSide::PythonSide(std::string exe, std::string version, std::string dir)
     : exe_(std::move(exe)), version_(std::move(version)), dir_(std::move(dir)) {}
 
 PythonSide::~PythonSide() {
-  for (const char* name : {"lab_cpu.py", "lab_io.py", "stderr.txt"})
+  for (const char* name : {"lab_cpu.py", "lab_io.py", "lab_ways.py", "stderr.txt"})
     unlink((dir_ + "/" + name).c_str());
   rmdir(dir_.c_str());
 }
@@ -139,25 +147,37 @@ PythonSide::Output PythonSide::run(std::string_view name, const std::vector<std:
   std::string_view text = embedded_python_script(name);
   if (text.empty()) throw std::logic_error(fmt::format("no embedded Python script {}", name));
   const std::string script = dir_ + "/" + std::string(name);
-  {
-    std::ofstream out(script, std::ios::trunc);
-    out << text;
-    if (!out) throw std::runtime_error(fmt::format("cannot write {}", script));
-  }
-  std::vector<std::string> argv = {exe_, script};
+  auto write = [](const std::string& path, std::string_view content) {
+    std::ofstream out(path, std::ios::trunc);
+    out << content;
+    if (!out) throw std::runtime_error(fmt::format("cannot write {}", path));
+  };
+  write(script, text);
+  // The row names the scripts import, from the constants the claims read.
+  std::string names = "# Written by lanes lab from tools/lanes/lab/ways.hpp.\n";
+  for (const auto& [py, way] : python_ways()) names += fmt::format("{} = \"{}\"\n", py, way);
+  write(dir_ + "/lab_ways.py", names);
+  // -B: no __pycache__ left behind in the temporary directory for lab_ways.
+  std::vector<std::string> argv = {exe_, "-B", script};
   argv.insert(argv.end(), args.begin(), args.end());
   Output output;
+  std::string unknown_way;
   const std::string err = dir_ + "/stderr.txt";
   int status = run_lines(argv, err, [&](const std::string& line) {
     auto f = split_tabs(line);
     if (f[0] == "progress" && f.size() >= 2) {
       on_progress(f[1]);
     } else if (f[0] == "row" && f.size() >= 4) {
+      if (!known_way(f[1])) {
+        // Said once the script has ended (it is still writing to our pipe now).
+        if (unknown_way.empty()) unknown_way = f[1];
+        return;
+      }
       Run r;
-      r.lang = "Python";
+      r.lang = langs::python;
       r.way = f[1];
-      r.values["wall_s"] = std::strtod(f[2].c_str(), nullptr);
-      r.values["cpu_s"] = std::strtod(f[3].c_str(), nullptr);
+      r.values[keys::wall_s] = std::strtod(f[2].c_str(), nullptr);
+      r.values[keys::cpu_s] = std::strtod(f[3].c_str(), nullptr);
       for (std::size_t i = 4; i < f.size(); ++i) {
         auto eq = f[i].find('=');
         if (eq == std::string::npos) continue;
@@ -170,7 +190,7 @@ PythonSide::Output PythonSide::run(std::string_view name, const std::vector<std:
       output.runs.push_back(std::move(r));
     } else if (f[0] == "skip" && f.size() >= 3) {
       Run r;
-      r.lang = "Python";
+      r.lang = langs::python;
       r.way = f[1];
       r.skipped = f[2];
       output.runs.push_back(std::move(r));
@@ -182,12 +202,16 @@ PythonSide::Output PythonSide::run(std::string_view name, const std::vector<std:
   });
   // A script may measure its baseline last (to check it twice); it is shown first.
   std::stable_partition(output.runs.begin(), output.runs.end(),
-                        [](const Run& r) { return r.way == "sequential"; });
+                        [](const Run& r) { return r.way == ways::sequential; });
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string why = last_line_of(err);
     throw std::runtime_error(fmt::format("{} ({}) failed: {}", name, version_,
                                          why.empty() ? "no error message" : why));
   }
+  if (!unknown_way.empty())
+    throw std::runtime_error(fmt::format("{} reported a row '{}' that tools/lanes/lab/ways.hpp "
+                                         "does not name: no claim could read it",
+                                         name, unknown_way));
   return output;
 }
 

@@ -1,4 +1,5 @@
-// tools/lanes/lab/render_text.cpp — the tables and verdicts `lanes lab` prints.
+// tools/lanes/lab/render_text.cpp — the tables and verdicts `lanes lab` prints, every line
+// within kColumns columns: long notes, workloads and claims wrap onto indented lines.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 namespace lanes_cli::lab {
 
 namespace {
+
+constexpr std::size_t kColumns = 100;
 
 /// Columns a string takes on a terminal: UTF-8 continuation bytes take none.
 std::size_t display_width(const std::string& s) {
@@ -28,13 +31,19 @@ std::string pad_left(const std::string& s, std::size_t width) {
   return w >= width ? s : std::string(width - w, ' ') + s;
 }
 
-/// Wraps `text` to `width` columns, every line after the first indented by `indent`.
+/// Wraps `text` to `width` columns at spaces (runs of them collapse to one), every line
+/// after the first indented by `indent`.
 std::string wrap(const std::string& text, std::size_t width, const std::string& indent) {
   std::string out, line;
   std::size_t start = 0;
   while (start <= text.size()) {
     auto space = text.find(' ', start);
     std::string word = text.substr(start, space == std::string::npos ? std::string::npos : space - start);
+    if (word.empty()) {  // a run of spaces: one is kept, so no line ends in a space
+      if (space == std::string::npos) break;
+      start = space + 1;
+      continue;
+    }
     if (!line.empty() && display_width(line) + 1 + display_width(word) > width) {
       out += line + "\n" + indent;
       line.clear();
@@ -47,8 +56,8 @@ std::string wrap(const std::string& text, std::size_t width, const std::string& 
 }
 
 void render_experiment(std::string& out, const ExperimentResult& e) {
-  out += fmt::format("== {}: {}\n", e.name, e.title);
-  out += fmt::format("   {}\n\n", e.workload);
+  out += "== " + wrap(fmt::format("{}: {}", e.name, e.title), kColumns - 3, "   ") + "\n";
+  out += "   " + wrap(e.workload, kColumns - 3, "   ") + "\n\n";
 
   // Header row, then one row per run; skipped runs say why instead of figures.
   std::vector<std::vector<std::string>> rows;
@@ -71,16 +80,27 @@ void render_experiment(std::string& out, const ExperimentResult& e) {
     const auto& row = rows[i];
     std::string line = "   " + pad_right(row[0], width[0]) + "  " + pad_right(row[1], width[1]);
     const Run* run = i == 0 ? nullptr : &e.runs[i - 1];
+    std::string tail;  // the words after the figures: a note, or why it was skipped
     if (run && !run->ran()) {
-      line += "  skipped: " + run->skipped;
+      tail = "skipped: " + run->skipped;
     } else {
       for (std::size_t c = 2; c < row.size(); ++c) line += "  " + pad_left(row[c], width[c]);
-      if (run && !run->note.empty()) line += "   " + run->note;
+      if (run) tail = run->note;
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (!tail.empty()) {
+      // Beside the figures if it fits, wrapped in its own column if that column is wide
+      // enough, else on the lines below.
+      const std::size_t col = display_width(line) + 3;
+      if (col + display_width(tail) <= kColumns || col + 40 <= kColumns) {
+        line += "   " + wrap(tail, kColumns - col, std::string(col, ' '));
+      } else {
+        line += "\n        " + wrap(tail, kColumns - 8, std::string(8, ' '));
+      }
+    }
     out += line + "\n";
   }
-  for (const auto& note : e.notes) out += "   note: " + wrap(note, 86, "         ") + "\n";
+  for (const auto& note : e.notes) out += "   note: " + wrap(note, kColumns - 9, "         ") + "\n";
   out += "\n";
 }
 
@@ -89,22 +109,25 @@ void render_experiment(std::string& out, const ExperimentResult& e) {
 std::string render_text(const LabReport& report) {
   std::string out;
   const auto& m = report.machine;
-  out += fmt::format("lanes lab: {} core{}{}, {}{}\n", m.cores, m.cores == 1 ? "" : "s",
-                     m.cpu_model.empty() ? "" : " (" + m.cpu_model + ")", m.kernel,
-                     m.python.empty() ? "" : ", " + m.python);
+  out += wrap(fmt::format("lanes lab: {} core{}{}, {}{}", m.cores, m.cores == 1 ? "" : "s",
+                          m.cpu_model.empty() ? "" : " (" + m.cpu_model + ")", m.kernel,
+                          m.python.empty() ? "" : ", " + m.python),
+              kColumns - 11, std::string(11, ' ')) + "\n";
   out += fmt::format("speed-up: against sequential in the same language; cores busy: CPU time / "
                      "wall time\n");
-  if (auto busy = busy_machine_note(m); !busy.empty()) out += "note: " + wrap(busy, 88, "      ") + "\n";
+  if (auto busy = busy_machine_note(m); !busy.empty())
+    out += "note: " + wrap(busy, kColumns - 6, "      ") + "\n";
   out += "\n";
   for (const auto& e : report.experiments) render_experiment(out, e);
   for (const auto& err : report.errors) out += "error: " + err + "\n";
   if (!report.errors.empty()) out += "\n";
 
-  out += "== claims of the seeds, measured on this machine\n\n";
+  out += "== the tutorial's claims, measured on this machine\n\n";
   for (const auto& c : report.claims) {
-    out += fmt::format("   [{}] {}  ({})\n", verdict_name(c.verdict), c.claim, c.seeds);
-    out += "       measured: " + wrap(c.figure, 80, "                 ") + "\n";
-    if (!c.why.empty()) out += "       why: " + wrap(c.why, 84, "            ") + "\n";
+    out += "   " + wrap(fmt::format("[{}] {}  ({})", verdict_name(c.verdict), c.claim, c.source),
+                      kColumns - 7, std::string(7, ' ')) + "\n";
+    out += "       measured: " + wrap(c.figure, kColumns - 17, std::string(17, ' ')) + "\n";
+    if (!c.why.empty()) out += "       why: " + wrap(c.why, kColumns - 12, std::string(12, ' ')) + "\n";
     out += "\n";
   }
   out += fmt::format("lanes lab took {:.1f} s\n", report.seconds);

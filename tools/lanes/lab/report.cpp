@@ -3,6 +3,7 @@
 
 #include <sys/utsname.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -60,17 +61,19 @@ std::string format_value(double v, Format f) {
 }
 
 std::string busy_machine_note(const Machine& m) {
-  if (m.load_before < 0.5 * m.cores) return {};
-  return fmt::format("the machine was already busy when the lab started (load average {:.1f} "
-                     "on {} core{}): other programs share the cores, so parallel speed-ups "
-                     "come out lower than on an idle machine",
-                     m.load_before, m.cores, m.cores == 1 ? "" : "s");
+  const double before = m.others_busy_cores, during = m.others_busy_during;
+  if (std::max(before, during) < 0.5) return {};
+  const bool at_start = before >= during;
+  return fmt::format("other programs kept {:.1f} of the {} core{} busy {}: they share the "
+                     "cores, so parallel speed-ups come out lower than on an idle machine",
+                     at_start ? before : during, m.cores, m.cores == 1 ? "" : "s",
+                     at_start ? "when the lab started" : "on average while it ran");
 }
 
 Machine describe_machine() {
   Machine m;
   m.cores = usable_cores();
-  m.load_before = load_average();
+  m.others_busy_cores = others_busy_cores(0.3);
   std::ifstream cpuinfo("/proc/cpuinfo");
   std::string line;
   while (std::getline(cpuinfo, line)) {

@@ -17,7 +17,10 @@ struct Machine {
   std::string kernel;     // uname -sr
   std::string python;     // "Python 3.11.7", or empty when the Python side did not run
   std::string build;      // compiler and sanitizer of this binary
-  double load_before = -1;  // 1-minute load average when the lab started
+  // Cores other programs kept busy in a short sample when the lab started, and on
+  // average while it ran (-1: unknown).
+  double others_busy_cores = -1;
+  double others_busy_during = -1;
 };
 
 /// Reads the machine description from the OS (python left empty).
@@ -43,7 +46,7 @@ std::string render_text(const LabReport& report);
 std::string render_json(const LabReport& report);
 /// A self-contained HTML page (`--report FILE.html`): no external resource at all.
 std::string render_html(const LabReport& report);
-/// One experiment's chart as an inline SVG element.
-std::string render_svg_chart(const ExperimentResult& result);
+/// One chart of an experiment as an inline SVG element.
+std::string render_svg_chart(const ExperimentResult& result, const ChartSpec& chart);
 
 }  // namespace lanes_cli::lab

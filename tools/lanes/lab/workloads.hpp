@@ -1,4 +1,4 @@
-// tools/lanes/lab/workloads.hpp — the CPU workload of the seeds' exercise 3: naive
+// tools/lanes/lab/workloads.hpp — the CPU workload of the tutorial's exercise 3: naive
 // recursive Fibonacci, plain and under the emulated GIL, and its calibration.
 #pragma once
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -36,6 +37,7 @@ class SpinLock {
 };
 
 class FutureStateBase;
+class TaskCoreBase;
 
 /// Reports an error that no one retrieved before its future was destroyed: to the
 /// loop running on this thread, or to stderr when none runs.
@@ -79,6 +81,8 @@ class FutureStateBase {
   /// Requests cancellation. A plain future that is pending is cancelled at once;
   /// tasks and executor jobs override this with their own rules.
   virtual bool cancel() noexcept;
+  /// The task behind this future, if create_task made it; else null.
+  virtual TaskCoreBase* task() noexcept { return nullptr; }
 
   /// Completes with an error; false if already done.
   bool set_exception(std::exception_ptr error) noexcept;
@@ -88,6 +92,10 @@ class FutureStateBase {
   bool add_callback(DoneCallback* cb) noexcept;
   /// Removes a callback that has not run; false if it ran or is running.
   bool remove_callback(DoneCallback* cb) noexcept;
+  /// Removes every callback not yet run for which match(cb, context) is true and
+  /// discards it (its `discard` runs, outside the lock). Returns how many.
+  std::size_t remove_callbacks_if(bool (*match)(DoneCallback* cb, const void* context),
+                                  const void* context) noexcept;
 
   /// Blocks the calling thread until done, or until the deadline; true if done.
   bool wait_until(std::chrono::steady_clock::time_point deadline) const noexcept;

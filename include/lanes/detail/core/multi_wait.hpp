@@ -80,11 +80,14 @@ class MultiWait {
   }
 
   /// Cancels every listed future not done yet (gather forwards its cancellation).
-  void cancel_children() noexcept {
+  /// Returns true if at least one accepted (Python's _GatheringFuture.cancel).
+  bool cancel_children() noexcept {
+    bool any = false;
     for (std::size_t i = 0; i < attached_; ++i) {
       FutureStateBase* s = nodes()[i].state;
-      if (!s->done()) s->cancel();
+      if (!s->done() && s->cancel()) any = true;
     }
+    return any;
   }
 
   /// The owner lets go (after its wake-up, or when its frame is destroyed): takes
@@ -198,7 +201,7 @@ class MultiWait {
 
 /// The leaf awaitable over a MultiWait: suspends the task until the block's wake
 /// condition, the optional deadline, or a cancellation.
-class MultiWaitAwaiter : CancelHook, TimerNode {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] MultiWaitAwaiter : CancelHook, TimerNode {
  public:
   using Clock = std::chrono::steady_clock;
   /// What a cancellation of the waiting task does: `forward` cancels the futures
@@ -206,9 +209,9 @@ class MultiWaitAwaiter : CancelHook, TimerNode {
   /// leaves the futures alone (wait, as Python's asyncio.wait does).
   enum class OnCancel : std::uint8_t { forward, detach };
 
-  MultiWaitAwaiter(MultiWait* block, OnCancel on_cancel,
+  MultiWaitAwaiter(MultiWait* block, OnCancel mode,
                    Clock::time_point deadline = Clock::time_point::max()) noexcept
-      : block_(block), deadline_(deadline), mode_(on_cancel) {}
+      : block_(block), deadline_(deadline), mode_(mode) {}
   MultiWaitAwaiter(const MultiWaitAwaiter&) = delete;
   MultiWaitAwaiter& operator=(const MultiWaitAwaiter&) = delete;
   ~MultiWaitAwaiter() {
@@ -263,10 +266,10 @@ class MultiWaitAwaiter : CancelHook, TimerNode {
   static bool cancel_thunk(CancelHook* self) noexcept {
     auto* a = static_cast<MultiWaitAwaiter*>(self);
     a->cancel_requested_ = true;
-    if (a->mode_ == OnCancel::forward) {
-      a->block_->cancel_children();
+    if (a->mode_ == OnCancel::forward && a->block_->cancel_children())
       return true;  // the children's completions wake the task
-    }
+    // Nothing to forward to (no child accepted: running thread jobs, or a cycle
+    // back to this task): stop waiting and throw, as for a plain wait.
     if (!a->block_->claim()) return true;  // a wake-up is already on its way
     if (a->queued()) a->task_->loop().remove_timer(*a);
     a->cancel_requested_ = false;  // the core delivers this one

@@ -17,7 +17,7 @@
 namespace lanes::detail {
 
 template <class T>
-class ShieldAwaiter : DoneCallback, CancelHook {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] ShieldAwaiter : DoneCallback, CancelHook {
  public:
   explicit ShieldAwaiter(Future<T> future) : future_(std::move(future)) {
     if (!future_.valid()) throw InvalidStateError("shield: the Future is empty");

@@ -11,6 +11,8 @@
 #include <coroutine>
 #include <cstdint>
 
+#include "lanes/detail/core/intrusive_list.hpp"
+
 namespace lanes {
 class EventLoop;
 }
@@ -18,6 +20,8 @@ class EventLoop;
 namespace lanes::detail {
 
 class TaskCoreBase;
+class TaskPromiseBase;
+class FutureStateBase;
 
 /// Offered by a suspended leaf. Called on the loop thread when the task is
 /// cancelled. Returns true if the cancellation was forwarded (for example to an
@@ -75,9 +79,19 @@ class TaskCoreBase {
     return cancels_requested_;
   }
 
-  /// The loop's list of live tasks (for run()'s clean-up and close()).
-  TaskCoreBase* next_live = nullptr;
-  TaskCoreBase* prev_live = nullptr;
+  /// The future this task's result goes to (the task itself, seen as a future).
+  virtual FutureStateBase& future_state() noexcept = 0;
+
+  /// The promise of the innermost Task coroutine this task runs (the chain of
+  /// awaited Tasks, linked by TaskPromiseBase::parent): abandon() destroys the
+  /// frames innermost first, in constant stack.
+  TaskPromiseBase* innermost = nullptr;
+  /// The future this task waits on in a `co_await future`, or null: lets an await
+  /// find a cycle of tasks awaiting each other (loop thread only).
+  FutureStateBase* waiting_on = nullptr;
+
+  /// Links in the loop's list of live tasks (for run()'s clean-up and close()).
+  ListLinks<TaskCoreBase> live_links;
 
  protected:
   ~TaskCoreBase() = default;
@@ -95,6 +109,9 @@ class TaskCoreBase {
   /// Removes the task from its loop's list of live tasks.
   void leave_loop() noexcept;
   [[noreturn]] static void throw_cancelled();
+  /// Destroys the frames of the awaited Tasks below the root coroutine, innermost
+  /// first, emptying the Task objects that owned them (see innermost).
+  void destroy_awaited_chain() noexcept;
 
   EventLoop* loop_;
   std::coroutine_handle<> resume_point_;
@@ -102,6 +119,10 @@ class TaskCoreBase {
   std::uint32_t cancels_requested_ = 0;
   bool must_cancel_ = false;
   bool scheduled_ = false;
+  // True while request_cancel forwards to the leaf: a request that comes back to
+  // this task (tasks waiting on each other in a cycle) is refused instead of
+  // recursing until the stack overflows.
+  bool forwarding_cancel_ = false;
 
   friend class lanes::EventLoop;
   static void step_thunk(void* self) noexcept { static_cast<TaskCoreBase*>(self)->step(); }
@@ -115,5 +136,10 @@ inline TaskCoreBase* current_task() noexcept { return tls_current_task; }
 /// The running task; throws RuntimeError when a lanes awaitable is awaited outside
 /// a task run by a lanes loop.
 TaskCoreBase& require_current_task();
+
+/// Throws RuntimeError if `task` awaiting `target` would wait for itself: `target`
+/// is the task's own future, or a task on the same loop that (through others)
+/// awaits it. Python raises the same error instead of deadlocking.
+void check_not_awaiting_itself(TaskCoreBase& task, FutureStateBase& target);
 
 }  // namespace lanes::detail

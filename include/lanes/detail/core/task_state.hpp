@@ -31,6 +31,7 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
 
   TaskState(EventLoop& loop, CoroHandle coro) noexcept : TaskStateCommon(loop), coro_(coro) {
     resume_point_ = coro;
+    innermost = &coro.promise();
   }
 
   /// One more reference, for a new Future handle.
@@ -40,6 +41,8 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
   }
 
   bool cancel() noexcept override { return cancel_from_any_thread(*this); }
+  TaskCoreBase* task() noexcept override { return this; }
+  FutureStateBase& future_state() noexcept override { return *this; }
 
   // Task states come in few sizes and churn with the frames: same cache.
   static void* operator new(std::size_t size) { return frame_allocate(size); }
@@ -84,6 +87,7 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
   bool is_done() const noexcept override { return this->done(); }
 
   void abandon() noexcept override {
+    destroy_awaited_chain();
     if (coro_) coro_.destroy();
     coro_ = {};
     this->complete(FutureStatus::cancelled, [] {});

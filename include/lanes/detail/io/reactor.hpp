@@ -63,7 +63,9 @@ class Reactor {
   /// Stops watching `fd`; harmless if it is not watched. When it returns, the
   /// backend holds no reference to the descriptor (closing it really closes it).
   virtual void remove(int fd) noexcept = 0;
-  /// Number of descriptors watched (today including the loop's wake-up descriptor).
+  /// Number of descriptors watched, all of them: the loop's own wake-up eventfd
+  /// (and signal eventfd) included. The loop subtracts its own to decide whether
+  /// it may skip a poll (EventLoop::count_internal_descriptor).
   virtual std::size_t watched() const noexcept = 0;
 
   /// Sleeps in the kernel until a descriptor is ready, an operation completes or

@@ -46,7 +46,7 @@ void set_option(int fd, int level, int name, int value, const char* what);
 
 /// Connects the socket of `io` to `addr` without blocking: co_await it. Throws
 /// ConnectionRefusedError, OSError..., CancelledError.
-class ConnectAwaiter : public IoAwaiter<ConnectAwaiter> {
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] ConnectAwaiter : public IoAwaiter<ConnectAwaiter> {
  public:
   ConnectAwaiter(IoHandle& io, const ResolvedAddress& addr) noexcept : io_(&io), addr_(&addr) {}
   bool attempt() noexcept;

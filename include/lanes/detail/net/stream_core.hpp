@@ -41,6 +41,32 @@ class ConnectionTracker {
   ~ConnectionTracker() = default;
 };
 
+/// A layer above the transport that transforms the bytes both ways: TLS (src/tls/).
+/// Reads pull through it (it reads the descriptor itself, as it needs), writes push
+/// through it; what it asks to send is appended to `out` and goes through the
+/// stream's write buffer and transport like any bytes. Not a StreamTransport
+/// because a record layer breaks that seam's assumptions: it holds decrypted bytes
+/// the descriptor's readiness does not show (a short read does not mean drained),
+/// its output must count in the write buffer (drain() and the water marks see
+/// it), its errors are not errno values (SSLError), and close() must say goodbye
+/// (close_notify). Loop-thread only.
+class StreamLayer {
+ public:
+  static constexpr std::ptrdiff_t kWouldBlock = -1;
+  static constexpr std::ptrdiff_t kFailed = -2;
+  virtual ~StreamLayer() = default;
+  /// Up to `size` bytes into `dst`: the count (> 0), 0 at the end of the stream,
+  /// kWouldBlock (waits for the descriptor), or kFailed with `error` set.
+  virtual std::ptrdiff_t read(char* dst, std::size_t size, std::string& out,
+                              std::exception_ptr& error) noexcept = 0;
+  /// Transforms `data` into `out`. Throws the layer's error (SSLError).
+  virtual void write(const char* data, std::size_t size, std::string& out) = 0;
+  /// The layer's goodbye (close_notify) into `out`, once.
+  virtual void shutdown(std::string& out) noexcept = 0;
+  /// The stream closes with bytes still to send: the layer may bound how long.
+  virtual void closing(StreamCore& core) noexcept = 0;
+};
+
 class StreamCore : public std::enable_shared_from_this<StreamCore> {
  public:
   enum class Kind { fed, socket, pipe };
@@ -106,6 +132,15 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   LoopWaitList& drain_waiters() noexcept { return drain_waiters_; }
   LoopWaitList& closed_waiters() noexcept { return closed_waiters_; }
 
+  // ---- layering (TLS) -------------------------------------------------------------
+  /// From now on, bytes go through `layer` (the reader's buffer must be empty).
+  void set_layer(std::shared_ptr<StreamLayer> layer) noexcept { layer_ = std::move(layer); }
+  StreamLayer* layer() const noexcept { return layer_.get(); }
+  const std::shared_ptr<StreamLayer>& layer_ptr() const noexcept { return layer_; }
+  /// Sends bytes as they are, under any layer (buffering what the OS cannot take).
+  /// Throws the connection's error (ConnectionResetError...), RuntimeError if closed.
+  void send_bytes(const char* data, std::size_t size);
+
   // ---- identity ------------------------------------------------------------------
   IoHandle& io() noexcept { return io_; }
   Kind kind() const noexcept { return kind_; }
@@ -132,8 +167,11 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   void park_flusher() noexcept;
   void set_write_error(int err) noexcept;
   void do_shutdown() noexcept;
-  void finish_close() noexcept;
+  /// Closes the descriptor and wakes the waiters; `graceful` false: an abort.
+  void finish_close(bool graceful = true) noexcept;
   void wake_reader() noexcept;
+  bool send_layer_output() noexcept;
+  void layer_shutdown() noexcept;
   /// One transport read into `dst`; updates the readiness flag, eof_ and
   /// read_error_. True when done (bytes in `n`, or the end, or an error).
   bool read_once(char* dst, std::size_t size, std::size_t& n) noexcept;
@@ -169,6 +207,8 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   int handles_ = 0;
   std::shared_ptr<StreamCore> linger_;  // itself, while flushing with no handle left
   std::shared_ptr<ConnectionTracker> tracker_;
+  std::shared_ptr<StreamLayer> layer_;
+  std::string layer_out_;  // what the layer asked to send, on its way to send_bytes
 };
 
 }  // namespace lanes::detail

@@ -43,6 +43,9 @@ class ProcessJob {
   std::uint32_t items = 0;      // 0: a single call; else the inputs of a map unit
   std::shared_ptr<ProcessMapGroup> group;  // map units only: consecutive ones may merge
   std::chrono::nanoseconds timeout{0};  // 0: none
+  /// Written by the supervisor only: how many times the job was queued again because
+  /// the worker it was sent to died before taking it in (then it already started).
+  std::uint8_t resends = 0;
 
   /// pending → running. False if the job was cancelled before it started: dropped.
   virtual bool start() noexcept = 0;
@@ -63,14 +66,15 @@ class ProcessJob {
   ~ProcessJob() = default;
 };
 
-/// A submit(): its state is the Future<T>'s state.
+/// What both kinds of job share: the Future's state is the job, and one cancellation
+/// rule. Python cannot stop a running process-pool task; lanes can: a pending job is
+/// cancelled at once (it never runs), a running one too, and the supervisor then kills
+/// its worker (ProcessSupervisor::kill_abandoned_locked) and replaces it.
 template <class T>
-class ProcessCallJob final : public FutureState<T>, public ProcessJob {
+class ProcessJobState : public FutureState<T>, public ProcessJob {
  public:
-  explicit ProcessCallJob(std::weak_ptr<ProcessPoolCore> core) : core_(std::move(core)) {}
+  explicit ProcessJobState(std::weak_ptr<ProcessPoolCore> core) : core_(std::move(core)) {}
 
-  /// Python cannot stop a running process-pool task; lanes can: a pending job is
-  /// cancelled at once, a running one too, and its worker is killed and replaced.
   bool cancel() noexcept override {
     if (FutureStateBase::cancel()) return true;  // it was pending
     if (this->status() != FutureStatus::running) return false;
@@ -81,18 +85,27 @@ class ProcessCallJob final : public FutureState<T>, public ProcessJob {
 
   bool start() noexcept override { return this->set_running(); }
   bool abandoned() const noexcept override { return this->cancelled(); }
-  void deliver(WireReader& result) override {
-    StoredType<T> value{};
-    if constexpr (!std::is_void_v<T>) wire_decode(result, value);
-    result.expect_end("result");
-    this->set_value(std::move(value));
-  }
   void fail(std::exception_ptr error) noexcept override { this->set_exception(std::move(error)); }
   void cancel_pending() noexcept override { FutureStateBase::cancel(); }
   void drop() noexcept override { this->release(); }
 
  private:
   std::weak_ptr<ProcessPoolCore> core_;
+};
+
+/// A submit(): its state is the Future<T>'s state.
+template <class T>
+class ProcessCallJob final : public ProcessJobState<T> {
+ public:
+  explicit ProcessCallJob(std::weak_ptr<ProcessPoolCore> core)
+      : ProcessJobState<T>(std::move(core)) {}
+
+  void deliver(WireReader& result) override {
+    StoredType<T> value{};
+    if constexpr (!std::is_void_v<T>) wire_decode(result, value);
+    result.expect_end("result");
+    this->set_value(std::move(value));
+  }
 };
 
 /// Decodes one item's outcome of a batch answer into `slot`; returns the error of a
@@ -114,22 +127,12 @@ std::exception_ptr decode_item(WireReader& r, std::optional<T>& slot, const char
 /// One unit of a map(): inputs [begin, begin + items). Its Future<void> completes
 /// when all of them have a result, or fails with the first error among them.
 template <class T>
-class ProcessMapUnitJob final : public FutureState<void>, public ProcessJob {
+class ProcessMapUnitJob final : public ProcessJobState<void> {
  public:
   ProcessMapUnitJob(std::weak_ptr<ProcessPoolCore> core,
                     std::shared_ptr<MapOutputs<T>> outputs, std::size_t begin)
-      : core_(std::move(core)), outputs_(std::move(outputs)), begin_(begin) {}
+      : ProcessJobState<void>(std::move(core)), outputs_(std::move(outputs)), begin_(begin) {}
 
-  bool cancel() noexcept override {
-    if (FutureStateBase::cancel()) return true;
-    if (this->status() != FutureStatus::running) return false;
-    if (!this->complete(FutureStatus::cancelled, [] {})) return false;
-    notify_process_cancel(core_);
-    return true;
-  }
-
-  bool start() noexcept override { return this->set_running(); }
-  bool abandoned() const noexcept override { return this->cancelled(); }
   void deliver(WireReader& result) override {
     std::exception_ptr first;
     for (std::size_t i = 0; i < items; ++i) {
@@ -141,12 +144,8 @@ class ProcessMapUnitJob final : public FutureState<void>, public ProcessJob {
     else
       this->set_value();
   }
-  void fail(std::exception_ptr error) noexcept override { this->set_exception(std::move(error)); }
-  void cancel_pending() noexcept override { FutureStateBase::cancel(); }
-  void drop() noexcept override { this->release(); }
 
  private:
-  std::weak_ptr<ProcessPoolCore> core_;
   std::shared_ptr<MapOutputs<T>> outputs_;
   std::size_t begin_;
 };

@@ -23,8 +23,8 @@ namespace lanes::detail {
 
 using AnyFunction = void (*)();
 
-/// One registered function. Constant data plus two entry points; lives for the
-/// whole program (static storage), so pointers to it never dangle.
+/// One registered function. Constant data plus two entry points, in static storage
+/// of the object that registered it (the program, or a library until its dlclose).
 struct RemoteFunction {
   const char* name;
   std::uint64_t signature;
@@ -37,9 +37,16 @@ struct RemoteFunction {
   void (*invoke)(WireReader& args, WireWriter& out, bool& args_ok, bool last);
 };
 
-/// Adds `fn` to the registry (static initialisation; the entry must outlive the
-/// program). A second entry with the same name and address is ignored.
+/// Adds `fn` to the registry (static initialisation; the entry must stay valid until
+/// unregister_remote). A second entry with the same name and address is ignored.
 void register_remote(const RemoteFunction* fn) noexcept;
+/// Removes `fn` (and only `fn`: another entry of its name or address stays). Run when
+/// the object holding it goes away: a library's dlclose, or the program's exit.
+void unregister_remote(const RemoteFunction* fn) noexcept;
+/// The path of the shared library that holds `fn` if that is not the main program
+/// (e.g. a library loaded with dlopen, which a worker, a fresh exec of the program,
+/// does not load); empty if it is the main program.
+std::string library_of(const RemoteFunction* fn);
 /// The entry registered under `name`, or null.
 const RemoteFunction* find_remote(std::string_view name) noexcept;
 /// The entry registered for the function at `address`, or null.
@@ -116,9 +123,16 @@ constexpr RemoteFunction make_remote(const char* name) noexcept {
                         &address_of<Fn>, &invoke_remote<Fn>};
 }
 
-/// Registers one entry during static initialisation.
+/// Registers one entry during static initialisation and removes it when its object
+/// is unloaded, so the registry never points into a dlclose'd library.
 struct RemoteRegistrar {
-  explicit RemoteRegistrar(const RemoteFunction* fn) noexcept { register_remote(fn); }
+  explicit RemoteRegistrar(const RemoteFunction* fn) noexcept : fn_(fn) { register_remote(fn); }
+  RemoteRegistrar(const RemoteRegistrar&) = delete;
+  RemoteRegistrar& operator=(const RemoteRegistrar&) = delete;
+  ~RemoteRegistrar() { unregister_remote(fn_); }
+
+ private:
+  const RemoteFunction* fn_;
 };
 
 }  // namespace lanes::detail

@@ -18,26 +18,25 @@
 #include <cstddef>
 #include <mutex>
 
+#include "lanes/detail/core/intrusive_list.hpp"
 #include "lanes/detail/core/task_core.hpp"
 
 namespace lanes::detail {
 
 /// A task or a thread parked on a queue. All fields are guarded by the queue's mutex.
 struct QueueWaiter {
-  QueueWaiter* prev = nullptr;
-  QueueWaiter* next = nullptr;
+  ListLinks<QueueWaiter> links;
   void (*notify)(QueueWaiter* self) noexcept = nullptr;  // called with the mutex held
-  bool linked = false;
   bool woken = false;
 };
 
 /// An intrusive FIFO of QueueWaiters (guarded by the queue's mutex).
 class QueueWaitList {
  public:
-  bool empty() const noexcept { return head_ == nullptr; }
-  void push_back(QueueWaiter& w) noexcept;
+  bool empty() const noexcept { return list_.empty(); }
+  void push_back(QueueWaiter& w) noexcept { list_.push_back(w); }
   /// Unlinks `w` if linked; harmless otherwise.
-  void remove(QueueWaiter& w) noexcept;
+  void remove(QueueWaiter& w) noexcept { list_.remove(w); }
   /// Unlinks the first waiter, marks it woken and notifies it; false if empty.
   bool wake_front() noexcept;
   void wake_all() noexcept {
@@ -46,8 +45,7 @@ class QueueWaitList {
   }
 
  private:
-  QueueWaiter* head_ = nullptr;
-  QueueWaiter* tail_ = nullptr;
+  IntrusiveList<QueueWaiter, &QueueWaiter::links> list_;
 };
 
 class QueueCore {
@@ -84,7 +82,7 @@ class QueueCore {
 
   /// The leaf a task awaits to wait for its side of the queue (room to put, an
   /// item to get, all tasks done). It takes nothing: the caller re-checks.
-  class SideAwaiter : QueueWaiter, CancelHook {
+  class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] SideAwaiter : QueueWaiter, CancelHook {
    public:
     SideAwaiter(QueueCore& q, Side side) noexcept : queue_(&q), side_(side) {}
     SideAwaiter(const SideAwaiter&) = delete;

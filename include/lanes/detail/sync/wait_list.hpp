@@ -10,6 +10,7 @@
 #include <coroutine>
 #include <utility>
 
+#include "lanes/detail/core/intrusive_list.hpp"
 #include "lanes/detail/core/task_core.hpp"
 #include "lanes/errors.hpp"
 
@@ -20,10 +21,8 @@ namespace lanes::detail {
 /// calls the cancel hook (wake() clears it), so a cancellation shows up as
 /// task->cancel_pending() in await_resume, where the awaiter hands the grant on.
 struct LoopWaiter : CancelHook {
-  LoopWaiter* prev = nullptr;
-  LoopWaiter* next = nullptr;
+  ListLinks<LoopWaiter> links;
   TaskCoreBase* task = nullptr;
-  bool linked = false;
   bool woken = false;
 };
 
@@ -34,54 +33,28 @@ class LoopWaitList {
   LoopWaitList(const LoopWaitList&) = delete;
   LoopWaitList& operator=(const LoopWaitList&) = delete;
 
-  bool empty() const noexcept { return head_ == nullptr; }
-  LoopWaiter* front() const noexcept { return head_; }
+  bool empty() const noexcept { return list_.empty(); }
+  LoopWaiter* front() const noexcept { return list_.front(); }
 
   /// Throws RuntimeError if `task` runs on another loop than the tasks already
   /// waiting: a primitive must not wake a task on a thread that does not own it.
   void check_same_loop(const TaskCoreBase& task) const {
-    if (head_ && &head_->task->loop() != &task.loop())
+    if (!list_.empty() && &list_.front()->task->loop() != &task.loop())
       throw RuntimeError(
           "a lanes Lock/Event/Condition/Semaphore/Barrier is used by tasks of two "
           "event loops at once: these primitives belong to one loop (use a Queue, or "
           "call_soon_threadsafe, to talk across threads)");
   }
 
-  void push_back(LoopWaiter& w) noexcept {
-    w.prev = tail_;
-    w.next = nullptr;
-    if (tail_) {
-      tail_->next = &w;
-    } else {
-      head_ = &w;
-    }
-    tail_ = &w;
-    w.linked = true;
-  }
-
+  void push_back(LoopWaiter& w) noexcept { list_.push_back(w); }
   /// Unlinks `w` if it is linked; harmless otherwise.
-  void remove(LoopWaiter& w) noexcept {
-    if (!w.linked) return;
-    if (w.prev) {
-      w.prev->next = w.next;
-    } else {
-      head_ = w.next;
-    }
-    if (w.next) {
-      w.next->prev = w.prev;
-    } else {
-      tail_ = w.prev;
-    }
-    w.prev = w.next = nullptr;
-    w.linked = false;
-  }
+  void remove(LoopWaiter& w) noexcept { list_.remove(w); }
 
   /// Unlinks the first waiter, marks it woken and schedules its task. False if
   /// the list is empty.
   bool wake_front() noexcept {
-    LoopWaiter* w = head_;
+    LoopWaiter* w = list_.pop_front();
     if (!w) return false;
-    remove(*w);
     w->woken = true;
     w->task->wake();
     return true;
@@ -94,8 +67,7 @@ class LoopWaitList {
   }
 
  private:
-  LoopWaiter* head_ = nullptr;
-  LoopWaiter* tail_ = nullptr;
+  IntrusiveList<LoopWaiter, &LoopWaiter::links> list_;
 };
 
 /// The common shape of a leaf awaiter that parks a task in a LoopWaitList. The

@@ -1,6 +1,6 @@
 // lanes/detail/threads/thread_pool_core.hpp — the work-stealing scheduler behind ThreadPoolExecutor.
 //
-// The typed front (thread_pool.hpp) makes PoolJobs; this core only moves them:
+// The typed front (thread_pool.hpp) makes ThreadPoolJobs; this core only moves them:
 //   - every worker owns a Chase-Lev deque: a job submitted from inside the pool
 //     goes to the submitting worker's own deque (no shared cache line touched);
 //   - a job submitted from outside goes to the injection stack, a lock-free list
@@ -94,9 +94,10 @@ class ThreadPoolCore {
   alignas(64) std::atomic<std::uintptr_t> injected_{0};
 
   // Invariant: equal to sleepers_.size(), written under sleep_mutex_. A submitter
-  // reads it after a seq_cst fence that follows its push; a worker registers
-  // before a seq_cst fence that precedes its last look at the queues. So either
-  // the worker sees the job or the submitter sees the sleeper (Dekker).
+  // reads it after asymmetric_fence::light() that follows its push; a worker
+  // registers before asymmetric_fence::heavy() that precedes its last look at the
+  // queues. So either the worker sees the job or the submitter sees the sleeper
+  // (Dekker; asymmetric_fence.hpp says why the submitter's side may be that cheap).
   alignas(64) std::atomic<std::size_t> sleeper_count_{0};
   std::mutex sleep_mutex_;
   std::vector<ThreadPoolWorker*> sleepers_;  // guarded by sleep_mutex_

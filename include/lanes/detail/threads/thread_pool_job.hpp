@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -20,10 +21,34 @@
 #include <type_traits>
 #include <utility>
 
+#include "lanes/detail/core/frame_allocator.hpp"
 #include "lanes/detail/core/future_state.hpp"
 #include "lanes/detail/core/task_state.hpp"
 
+namespace lanes {
+template <class T>
+class Task;
+}  // namespace lanes
+
 namespace lanes::detail {
+
+template <class T>
+inline constexpr bool is_lanes_task = false;
+template <class T>
+inline constexpr bool is_lanes_task<Task<T>> = true;
+
+/// The compile-time refusal of a coroutine function given to a thread pool: its
+/// Task would only be created on a worker thread, never run there. Instantiating
+/// CheckPoolResult<R>::ok asserts R is not a Task.
+template <class R>
+struct CheckPoolResult {
+  static_assert(!is_lanes_task<std::remove_cvref_t<R>>,
+                "ThreadPoolExecutor: this callable is a coroutine function (it returns "
+                "lanes::Task); a worker thread would create the task, never run it. Run it on "
+                "an event loop instead: co_await it or create_task() on the loop, or "
+                "lanes::run_coroutine_threadsafe(task, loop) from another thread");
+  static constexpr bool ok = true;
+};
 
 /// A job as the scheduler sees it. It holds one reference to its own future state
 /// (the queue's), dropped by run() or drop_unrun().
@@ -55,6 +80,7 @@ class BoundCall {
                                                 std::invoke_result<F, Args...>>::type;
   /// What the Future holds: references and cv-qualifiers are dropped (a copy).
   using Result = std::remove_cvref_t<RawResult>;
+  static_assert(CheckPoolResult<Result>::ok);
 
   template <class G, class... A>
   explicit BoundCall(G&& fn, A&&... args)
@@ -107,6 +133,15 @@ class ThreadPoolFutureState final : public FutureState<typename Call::Result>, p
   explicit ThreadPoolFutureState(A&&... a) {
     call_.emplace(std::forward<A>(a)...);
   }
+
+  // From the per-thread block cache that coroutine frames use (the job and its
+  // future's state are one block of a fixed size, made and freed in bursts): a
+  // million tiny jobs spent about a quarter of their time in malloc and free, and
+  // in the page faults of glibc's arena growing and trimmed again between bursts.
+  // destroy() deletes through the virtual destructor, so this class's operator
+  // delete is the one used, with the size of this class.
+  static void* operator new(std::size_t size) { return frame_allocate(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
   /// See the header comment: outright before start, a stop request while running
   /// (stop_token callables only), false once done.

@@ -3,7 +3,8 @@
 // Each worker of a ThreadPoolExecutor owns one. The owner pushes and pops at the
 // bottom (LIFO: the job it just made is hot in its cache, and fork-join recursion
 // stays depth-first); other threads steal at the top (the oldest, usually the
-// biggest piece of work). Push and pop are a few plain loads and stores; only the
+// biggest piece of work). Push and pop are a few plain loads and stores (a push
+// reads the thieves' top_ only when the ring looks full); only the
 // race for the last element and a steal use a CAS on `top_`. The ring grows by
 // doubling; outgrown rings are kept until the deque dies, because a thief may still
 // be reading one (it then reads the same pointer the new ring holds at that index,
@@ -41,9 +42,17 @@ class WorkStealingDeque {
   /// std::bad_alloc if that fails; the deque is then unchanged).
   void push(T item) {
     const std::int64_t b = bottom_.load(std::memory_order_relaxed);
-    const std::int64_t t = top_.load(std::memory_order_acquire);
     Ring* ring = ring_.load(std::memory_order_relaxed);
-    if (b - t >= static_cast<std::int64_t>(ring->capacity)) ring = grow(ring, t, b);
+    // top_ is the thieves' line: reading it on every push would be a cache miss per
+    // push while they steal. top_ only grows, so an older value is a lower bound: if
+    // the ring has room by that bound it has room now, and the acquire load that
+    // gave the bound already ordered the steals of the slots below it before our
+    // write of slot b (whose previous occupant, b - capacity, is below it).
+    if (b - top_seen_ >= static_cast<std::int64_t>(ring->capacity)) {
+      top_seen_ = top_.load(std::memory_order_acquire);
+      if (b - top_seen_ >= static_cast<std::int64_t>(ring->capacity))
+        ring = grow(ring, top_seen_, b);
+    }
     ring->put(b, item);
     // Release: a thief that sees bottom > b also sees the slot and what `item`
     // points to.
@@ -145,6 +154,8 @@ class WorkStealingDeque {
   alignas(64) std::atomic<std::int64_t> bottom_{0};
   // Invariant: the current ring; replaced only by the owner (grow), with release.
   std::atomic<Ring*> ring_{nullptr};
+  // Owner only: a value of top_ it loaded (acquire) earlier, at most top_ now.
+  std::int64_t top_seen_ = 0;
   // Every ring ever used, owner only: outgrown rings stay alive for late thieves.
   std::vector<std::unique_ptr<Ring>> rings_;
 };

@@ -10,6 +10,10 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+# The row names, shared with the C++ side (tools/lanes/lab/ways.hpp), which writes
+# lab_ways.py beside this script.
+from lab_ways import EVENT_LOOP, PROCESS_POOL, SEQUENTIAL, THREAD_POOL, THREADS
+
 
 def fib(n):
     return n if n < 2 else fib(n - 1) + fib(n - 2)
@@ -115,16 +119,16 @@ def main():
 
     r = a.repeat
     print("progress\tsequential", flush=True)
-    base = fastest("sequential", sequential, expected, r)
-    measure("threads", threads, expected, r, f"{k} threading.Threads")
-    measure("thread pool", thread_pool, expected, r, f"ThreadPoolExecutor, {a.workers} workers")
-    measure("process pool", process_pool, expected, r, f"ProcessPoolExecutor, {a.workers} workers")
-    measure("event loop", lambda: asyncio.run(on_loop()), expected, r, "asyncio tasks")
+    base = fastest(SEQUENTIAL, sequential, expected, r)
+    measure(THREADS, threads, expected, r, f"{k} threading.Threads")
+    measure(THREAD_POOL, thread_pool, expected, r, f"ThreadPoolExecutor, {a.workers} workers")
+    measure(PROCESS_POOL, process_pool, expected, r, f"ProcessPoolExecutor, {a.workers} workers")
+    measure(EVENT_LOOP, lambda: asyncio.run(on_loop()), expected, r, "asyncio tasks")
     # The baseline once more, last, the faster kept: a burst of other work on the
     # machine during the first measurement would inflate every speed-up.
     print("progress\tsequential", flush=True)
-    again = fastest("sequential", sequential, expected, r)
-    report("sequential", min(base, again), "one after another")
+    again = fastest(SEQUENTIAL, sequential, expected, r)
+    report(SEQUENTIAL, min(base, again), "one after another")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,10 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+# The row names, shared with the C++ side (tools/lanes/lab/ways.hpp), which writes
+# lab_ways.py beside this script.
+from lab_ways import EVENT_LOOP, PROCESS_POOL, SEQUENTIAL, THREAD_POOL, THREADS
+
 DATA = bytes((ord("a") + i % 26) for i in range(4096))
 
 
@@ -116,11 +120,11 @@ def main():
     async def on_loop():
         await asyncio.gather(*(wait_async(*j) for j in jobs("loop")))
 
-    measure("sequential", sequential, "one after another")
-    measure("threads", threads, f"{k} threading.Threads")
-    measure("thread pool", thread_pool, f"ThreadPoolExecutor, {k} workers")
-    measure("process pool", process_pool, f"ProcessPoolExecutor, {a.workers} workers")
-    measure("event loop", lambda: asyncio.run(on_loop()), "asyncio; files via to_thread")
+    measure(SEQUENTIAL, sequential, "one after another")
+    measure(THREADS, threads, f"{k} threading.Threads")
+    measure(THREAD_POOL, thread_pool, f"ThreadPoolExecutor, {k} workers")
+    measure(PROCESS_POOL, process_pool, f"ProcessPoolExecutor, {a.workers} workers")
+    measure(EVENT_LOOP, lambda: asyncio.run(on_loop()), "asyncio; files via to_thread")
 
 
 if __name__ == "__main__":
