@@ -45,7 +45,9 @@ fi
 # server_cmd NAME — the command line of a server (PORT appended), or nothing if missing.
 server_cmd() {
   case $1 in
-    lanes) [[ -x $BUILD/bench/echo_lanes ]] && echo "$BUILD/bench/echo_lanes" ;;
+    # The same lanes server on each loop backend (lanes/backend.hpp).
+    lanes) [[ -x $BUILD/bench/echo_lanes ]] && echo "env LANES_BACKEND=epoll $BUILD/bench/echo_lanes" ;;
+    lanes_uring) [[ -x $BUILD/bench/echo_lanes ]] && uring_ok && echo "env LANES_BACKEND=io_uring $BUILD/bench/echo_lanes" ;;
     asio) [[ -x $BUILD/bench/peer_echo_asio ]] && echo "$BUILD/bench/peer_echo_asio" ;;
     libuv) [[ -x $BUILD/bench/peer_echo_libuv ]] && echo "$BUILD/bench/peer_echo_libuv" ;;
     node) command -v "$NODE" >/dev/null 2>&1 && echo "$NODE $ROOT/bench/peers/echo_node.js" ;;
@@ -53,6 +55,13 @@ server_cmd() {
     uvloop) "$PYTHON" -c 'import uvloop' >/dev/null 2>&1 && echo "$PYTHON $ROOT/bench/peers/echo_asyncio.py --uvloop" ;;
   esac
   return 0
+}
+
+# uring_ok — true if this kernel lets a process make an io_uring ring (lanes falls back to
+# epoll otherwise, which would make the io_uring row a second epoll row).
+uring_ok() {
+  [[ $(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0) == 0 ]] &&
+    [[ -e /usr/include/liburing.h ]]
 }
 
 # wait_listening PORT — true once something accepts on 127.0.0.1:PORT (10 s at most).
@@ -96,7 +105,7 @@ if [[ ! -x $LOAD ]]; then
   exit 0
 fi
 
-SERVERS=(lanes asio libuv node asyncio uvloop)
+SERVERS=(lanes lanes_uring asio libuv node asyncio uvloop)
 declare -A RATE CPU NOTE
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 AVAILABLE=()
@@ -135,7 +144,8 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 label() {
   case $1 in
-    lanes) echo "lanes (StreamReader::readinto + write + drain)" ;;
+    lanes) echo "lanes, epoll (StreamReader::readinto + write + drain)" ;;
+    lanes_uring) echo "lanes, io_uring (the same server, LANES_BACKEND=io_uring)" ;;
     asio) echo "Boost.Asio, C++20 coroutines" ;;
     libuv) echo "libuv" ;;
     node) echo "Node.js $("$NODE" --version 2>/dev/null)" ;;
@@ -161,7 +171,7 @@ echo "|---|---:|---:|---:|---:|"
 for name in "${SERVERS[@]}"; do
   if [[ -n ${RATE[$name]:-} ]]; then
     ratio="" adv=""
-    if [[ -n ${RATE[lanes]:-} && $name != lanes ]]; then
+    if [[ -n ${RATE[lanes]:-} && $name != lanes && $name != lanes_uring ]]; then
       ratio=$(awk -v a="${RATE[lanes]}" -v b="${RATE[$name]}" 'BEGIN { printf "%.2fx", a / b }')
       if [[ -n ${CPU[lanes]:-} && -n ${CPU[$name]:-} ]]; then
         adv=$(awk -v a="${CPU[lanes]}" -v b="${CPU[$name]}" 'BEGIN { if (a > 0) printf "%.2fx", b / a }')
@@ -184,6 +194,15 @@ done
 if [[ -n ${RATE[lanes]:-} && -n $best_peer ]]; then
   echo "Against the best of Asio and libuv (goal: 1.1x): messages/s $(awk -v a="${RATE[lanes]}" -v b="$best_rate" 'BEGIN { printf "%.2fx", a / b }') (vs $best_peer);" \
     "CPU per message $(awk -v a="${CPU[lanes]:-0}" -v b="$best_cpu" 'BEGIN { if (a > 0) printf "%.2fx", b / a; else print "?" }') less than $best_cpu_peer."
+  echo
+fi
+# The goal of issue 13: lanes on io_uring uses >= 1.3x less server CPU per message than Asio.
+if [[ -n ${CPU[lanes_uring]:-} && -n ${CPU[asio]:-} ]]; then
+  adv=$(awk -v a="${CPU[lanes_uring]}" -v b="${CPU[asio]}" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print 0 }')
+  met=$(awk -v x="$adv" 'BEGIN { print (x >= 1.3) ? "met" : "missed" }')
+  echo "lanes on io_uring against Asio (goal: CPU per message >= 1.3x lower): ${adv}x — **$met**." \
+    "Against lanes on epoll: $(awk -v a="${CPU[lanes_uring]}" -v b="${CPU[lanes]:-0}" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", b / a; else print "?" }') lower CPU per message," \
+    "$(awk -v a="${RATE[lanes_uring]:-0}" -v b="${RATE[lanes]:-0}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "?" }') the messages/s."
   echo
 fi
 echo "Raw runs: \`$OUT/raw.txt\`."

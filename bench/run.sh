@@ -23,7 +23,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$(cd "${1:?usage: bench/run.sh BUILD_DIR [GROUP...]}" && pwd)
 shift
-ALL_GROUPS=(core procpool echo tls thread_pool mpi)
+ALL_GROUPS=(core procpool echo files tls thread_pool mpi)
 GROUPS_TO_RUN=("$@")
 ((${#GROUPS_TO_RUN[@]})) || GROUPS_TO_RUN=("${ALL_GROUPS[@]}")
 
@@ -217,6 +217,19 @@ group_echo() {
   if ! BENCH_REPS="$REPS" bash "$ROOT/bench/echo.sh" "$BUILD" "$dir" >"$PARTS/40-echo.md"; then
     log "echo FAILED"
     printf '## TCP echo\n\nbench/echo.sh failed; see %s.\n\n' "$dir" >"$PARTS/40-echo.md"
+  fi
+}
+
+# ---- group: files — 64 tasks doing 4 KiB random reads and 1 MiB sequential writes: lanes
+# on io_uring, lanes via threads (epoll), asyncio + aiofiles, fio's io_uring engine.
+# bench/files.sh runs every side and renders its own section.
+group_files() {
+  local dir=$OUT/files
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  if ! BENCH_REPS="$REPS" bash "$ROOT/bench/files.sh" "$BUILD" "$dir" >"$PARTS/45-files.md"; then
+    log "files FAILED"
+    printf '## Files\n\nbench/files.sh failed; see %s.\n\n' "$dir" >"$PARTS/45-files.md"
   fi
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <lanes/backend.hpp>
@@ -237,6 +238,38 @@ TEST(UringReactor, DestroyedWithOperationsInFlightCompletesEachOne) {
   for (auto& op : ops) EXPECT_EQ(op.result, -ECANCELED);
   ::close(fds[0]);
   ::close(fds[1]);
+}
+
+TEST(UringReactor, SendAndRecvCompleteFromTheRing) {
+  auto r = uring_or_skip();
+  if (!r) GTEST_SKIP() << "io_uring unavailable here";
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  int done = 0;
+  char in[8] = {};
+  char out[] = "ring";
+  CountedOp recv_op, send_op;
+  recv_op.code = IoOp::Code::recv;  // submitted first: it waits for the data
+  recv_op.fd = sv[1];
+  recv_op.buffer = in;
+  recv_op.length = sizeof in;
+  recv_op.done = &done;
+  recv_op.on_complete = &count_done;
+  send_op.code = IoOp::Code::send;
+  send_op.fd = sv[0];
+  send_op.buffer = out;
+  send_op.length = 4;
+  send_op.done = &done;
+  send_op.on_complete = &count_done;
+  r->submit(recv_op);
+  r->poll(0ns);
+  r->submit(send_op);
+  EXPECT_TRUE(poll_until(*r, [&] { return done == 2; }));
+  EXPECT_EQ(send_op.result, 4);
+  EXPECT_EQ(recv_op.result, 4);
+  EXPECT_EQ(std::string(in, 4), "ring");
+  ::close(sv[0]);
+  ::close(sv[1]);
 }
 
 TEST(UringReactor, AWholeLoopRunsOnIt) {

@@ -2,10 +2,12 @@
 #pragma once
 
 #include "lanes/address.hpp"
+#include "lanes/backend.hpp"
 #include "lanes/codec.hpp"
 #include "lanes/combinators.hpp"
 #include "lanes/datagram.hpp"
 #include "lanes/errors.hpp"
+#include "lanes/file.hpp"
 #include "lanes/future.hpp"
 #include "lanes/loop.hpp"
 #include "lanes/net.hpp"

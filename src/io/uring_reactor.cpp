@@ -18,26 +18,18 @@
 #include <sys/socket.h>
 
 #include <cerrno>
-#include <cstring>
+#include <memory>
 #include <system_error>
 #include <utility>
-#include <vector>
 
 #include "lanes/detail/io/reactor.hpp"
 
 #if defined(LANES_HAVE_LIBURING)
-#include <liburing.h>
+#include "uring_reactor.hpp"
 
 namespace lanes::detail {
+namespace uring {
 namespace {
-
-constexpr unsigned kEntries = 256;
-constexpr unsigned kCqEntries = 4096;
-constexpr std::uint64_t kTagWatch = 1;
-constexpr std::uint64_t kTagOp = 2;
-constexpr unsigned kBatch = 64;
-/// Completions handled per poll(), so that a flood cannot starve the ready queue.
-constexpr int kMaxPerPoll = 1024;
 
 unsigned to_poll(std::uint32_t events) noexcept {
   // Errors and hang-ups are asked for explicitly: unlike epoll, io_uring filters
@@ -48,396 +40,225 @@ unsigned to_poll(std::uint32_t events) noexcept {
   return m;
 }
 
-std::uint32_t from_poll(unsigned m) noexcept {
-  std::uint32_t events = 0;
-  if (m & (POLLIN | POLLPRI)) events |= kReadable;
-  if (m & POLLOUT) events |= kWritable;
-  if (m & (POLLHUP | POLLRDHUP)) events |= kHangup;
-  if (m & POLLERR) events |= kError;
-  return events;
-}
-
-struct Cqe {
-  std::uint64_t user_data;
-  int res;
-  unsigned flags;
-};
-
-class UringReactor final : public Reactor {
- public:
-  UringReactor() = default;
-  ~UringReactor() override {
-    if (ready_) shut_down();
-  }
-
-  /// Makes the ring; 0 or an errno value.
-  int init() noexcept {
-    io_uring_params params{};
-    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-    params.cq_entries = kCqEntries;
-    int r = io_uring_queue_init_params(kEntries, &ring_, &params);
-    if (r == -EINVAL) {
-      // An older kernel without cooperative task running.
-      params = io_uring_params{};
-      params.flags = IORING_SETUP_CQSIZE;
-      params.cq_entries = kCqEntries;
-      r = io_uring_queue_init_params(kEntries, &ring_, &params);
-    }
-    if (r < 0) return -r;  // ENOSYS, EPERM (io_uring_disabled), ENOMEM (RLIMIT_MEMLOCK)...
-    if ((params.features & IORING_FEAT_NODROP) == 0) {
-      // Completions could be lost when the queue overflows: not safe to use.
-      io_uring_queue_exit(&ring_);
-      return ENOTSUP;
-    }
-    ready_ = true;
-    return 0;
-  }
-
-  Backend backend() const noexcept override { return Backend::io_uring; }
-
-  void add(int fd, std::uint32_t events, IoWatcher* watcher) override {
-    if (fd < 0) throw std::system_error(EBADF, std::generic_category(), "io_uring poll");
-    if (static_cast<std::size_t>(fd) < by_fd_.size() && by_fd_[fd] >= 0)
-      throw std::system_error(EEXIST, std::generic_category(), "io_uring poll");
-    const int slot = new_slot();
-    Watch& w = slots_[slot];
-    w.fd = fd;
-    w.watcher = watcher;
-    w.events = events;
-    w.multishot = (events & kEdgeTriggered) != 0 && multishot_ok_;
-    try {
-      arm(slot);
-    } catch (...) {
-      free_slot(slot);
-      throw;
-    }
-    if (by_fd_.size() <= static_cast<std::size_t>(fd)) by_fd_.resize(fd + 1, -1);
-    by_fd_[fd] = slot;
-    ++watched_;
-  }
-
-  void modify(int fd, std::uint32_t events, IoWatcher* watcher) override {
-    if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || by_fd_[fd] < 0)
-      throw std::system_error(ENOENT, std::generic_category(), "io_uring poll");
-    remove(fd);
-    add(fd, events, watcher);
-  }
-
-  void remove(int fd) noexcept override {
-    if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || by_fd_[fd] < 0) return;
-    const int slot = std::exchange(by_fd_[fd], -1);
-    --watched_;
-    Watch& w = slots_[slot];
-    w.dead = true;
-    w.watcher = nullptr;
-    if (w.armed) {
-      // Removed now, not with the next batch: an armed poll keeps the file open
-      // (a closed socket would still hold its port and receive).
-      if (io_uring_sqe* sqe = get_sqe_noexcept()) {
-        // ASYNC_CANCEL, not POLL_REMOVE: a poll that is busy reporting makes
-        // POLL_REMOVE fail with EALREADY and stay armed; a cancel always ends it.
-        io_uring_prep_cancel64(sqe, watch_data(slot), 0);
-        io_uring_sqe_set_data64(sqe, 0);
-        await_final(slot);
-      }
-    } else if (slot != dispatching_) {
-      free_slot(slot);
-    }
-  }
-
-  std::size_t watched() const noexcept override { return watched_; }
-
-  bool completes_operations() const noexcept override { return true; }
-
-  void submit(IoOp& op) override {
-    io_uring_sqe* sqe = get_sqe();
-    const bool at_position = op.offset == ~std::uint64_t{0};
-    switch (op.code) {
-      case IoOp::Code::read:
-        io_uring_prep_read(sqe, op.fd, op.buffer, static_cast<unsigned>(op.length),
-                           at_position ? ~std::uint64_t{0} : op.offset);
-        break;
-      case IoOp::Code::write:
-        io_uring_prep_write(sqe, op.fd, op.buffer, static_cast<unsigned>(op.length),
-                            at_position ? ~std::uint64_t{0} : op.offset);
-        break;
-      case IoOp::Code::fsync:
-        io_uring_prep_fsync(sqe, op.fd, 0);
-        break;
-      case IoOp::Code::fdatasync:
-        io_uring_prep_fsync(sqe, op.fd, IORING_FSYNC_DATASYNC);
-        break;
-      case IoOp::Code::recv:
-        io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, 0);
-        break;
-      case IoOp::Code::send:
-        io_uring_prep_send(sqe, op.fd, op.buffer, op.length, MSG_NOSIGNAL);
-        break;
-    }
-    io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&op) | kTagOp);
-    ++ops_in_flight_;
-  }
-
-  void cancel(IoOp& op) noexcept override {
-    if (io_uring_sqe* sqe = get_sqe_noexcept()) {
-      io_uring_prep_cancel64(sqe, reinterpret_cast<std::uintptr_t>(&op) | kTagOp, 0);
-      io_uring_sqe_set_data64(sqe, 0);
-      submit_now();
-    }
-  }
-
-  int poll(std::chrono::nanoseconds timeout) override {
-    if (!backlog_.empty() || io_uring_cq_ready(&ring_) > 0) timeout = std::chrono::nanoseconds::zero();
-    int r;
-    io_uring_cqe* cqe = nullptr;
-    if (timeout == std::chrono::nanoseconds::zero()) {
-      // No system call when nothing is queued and the kernel has nothing pending.
-      r = io_uring_sq_ready(&ring_) > 0 ? io_uring_submit(&ring_) : 0;
-      if (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))
-        io_uring_get_events(&ring_);
-    } else if (timeout < std::chrono::nanoseconds::zero()) {
-      r = io_uring_submit_and_wait(&ring_, 1);
-    } else {
-      __kernel_timespec ts{};
-      ts.tv_sec = static_cast<long long>(timeout.count() / 1'000'000'000);
-      ts.tv_nsec = static_cast<long long>(timeout.count() % 1'000'000'000);
-      r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
-    }
-    // ETIME: the timeout passed; EINTR: a signal (its handler's work is queued);
-    // EBUSY/EAGAIN: completions must be reaped before more can be submitted.
-    if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
-      throw std::system_error(-r, std::generic_category(), "io_uring_enter");
-    return reap();
-  }
-
- private:
-  struct Watch {
-    int fd = -1;
-    IoWatcher* watcher = nullptr;
-    std::uint32_t events = 0;
-    std::uint32_t generation = 0;
-    bool multishot = false;
-    bool armed = false;
-    bool dead = false;
-    int next_free = -1;
-  };
-
-  std::uint64_t watch_data(int slot) const noexcept {
-    return (std::uint64_t{slots_[slot].generation} << 32) | (std::uint64_t(slot) << 2) | kTagWatch;
-  }
-
-  int new_slot() {
-    if (free_ < 0) {
-      slots_.emplace_back();
-      return static_cast<int>(slots_.size() - 1);
-    }
-    const int slot = free_;
-    free_ = slots_[slot].next_free;
-    const std::uint32_t gen = slots_[slot].generation;
-    slots_[slot] = Watch{};
-    slots_[slot].generation = gen;
-    return slot;
-  }
-
-  void free_slot(int slot) noexcept {
-    Watch& w = slots_[slot];
-    ++w.generation;  // reports still addressed to the old watch are stale now
-    w.dead = true;
-    w.watcher = nullptr;
-    w.next_free = free_;
-    free_ = slot;
-  }
-
-  /// An SQE, submitting what is queued to make room (SQ full).
-  io_uring_sqe* get_sqe() {
-    for (int tries = 0;; ++tries) {
-      if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
-      const int r = io_uring_submit(&ring_);
-      if (r == -EBUSY || r == -EAGAIN) {
-        // The completion queue is full: take its entries aside, handled by poll().
-        stash();
-      } else if (r < 0 && r != -EINTR) {
-        throw std::system_error(-r, std::generic_category(), "io_uring_submit");
-      }
-      if (tries > 1000) throw std::system_error(EAGAIN, std::generic_category(), "io_uring_submit");
-    }
-  }
-  io_uring_sqe* get_sqe_noexcept() noexcept {
-    try {
-      return get_sqe();
-    } catch (...) {
-      return nullptr;
-    }
-  }
-
-  void submit_now() noexcept {
-    for (int tries = 0; tries < 1000; ++tries) {
-      const int r = io_uring_submit(&ring_);
-      if (r >= 0) return;
-      if (r == -EBUSY || r == -EAGAIN) {
-        stash();
-      } else if (r != -EINTR) {
-        return;
-      }
-    }
-  }
-
-  /// Submits, then waits until the last report of the watch in `slot` is in (the
-  /// kernel has let go of its file); other completions go to backlog_.
-  void await_final(int slot) noexcept {
-    const std::uint64_t data = watch_data(slot);
-    auto seen = [&](std::size_t from) {
-      for (std::size_t i = from; i < backlog_.size(); ++i)
-        if (backlog_[i].user_data == data && (backlog_[i].flags & IORING_CQE_F_MORE) == 0) return true;
-      return false;
-    };
-    for (int round = 0; round < 100; ++round) {
-      const std::size_t from = backlog_.size();
-      __kernel_timespec ts{};
-      ts.tv_nsec = 10'000'000;
-      io_uring_cqe* cqe = nullptr;
-      const int r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
-      stash();
-      if (seen(from)) return;
-      if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN) return;
-    }
-  }
-
-  /// Moves the completions waiting in the ring to backlog_ (handled by poll()).
-  void stash() noexcept {
-    try {
-      io_uring_cqe* cqes[kBatch];
-      unsigned n;
-      while ((n = io_uring_peek_batch_cqe(&ring_, cqes, kBatch)) > 0) {
-        for (unsigned i = 0; i < n; ++i)
-          backlog_.push_back({cqes[i]->user_data, cqes[i]->res, cqes[i]->flags});
-        io_uring_cq_advance(&ring_, n);
-      }
-    } catch (...) {
-      // Out of memory: what is left stays in the ring for the next poll().
-    }
-  }
-
-  void arm(int slot) {
-    Watch& w = slots_[slot];
-    io_uring_sqe* sqe = get_sqe();
-    const unsigned mask = to_poll(w.events);
-    if (w.multishot) {
-      io_uring_prep_poll_multishot(sqe, w.fd, mask);
-    } else {
-      io_uring_prep_poll_add(sqe, w.fd, mask);
-    }
-    io_uring_sqe_set_data64(sqe, watch_data(slot));
-    w.armed = true;
-  }
-
-  int reap() {
-    int called = 0;
-    while (!backlog_.empty() && called < kMaxPerPoll) {
-      std::vector<Cqe> batch;
-      batch.swap(backlog_);
-      for (const Cqe& c : batch) called += handle(c);
-    }
-    while (called < kMaxPerPoll) {
-      io_uring_cqe* cqes[kBatch];
-      unsigned n = io_uring_peek_batch_cqe(&ring_, cqes, kBatch);
-      if (n == 0) {
-        // Completions the kernel kept aside when the ring was full (IORING_FEAT_NODROP).
-        if (io_uring_cq_has_overflow(&ring_) && io_uring_get_events(&ring_) >= 0 &&
-            io_uring_cq_ready(&ring_) > 0)
-          continue;
-        break;
-      }
-      Cqe local[kBatch];
-      for (unsigned i = 0; i < n; ++i) local[i] = {cqes[i]->user_data, cqes[i]->res, cqes[i]->flags};
-      io_uring_cq_advance(&ring_, n);  // before the callbacks, which may submit
-      for (unsigned i = 0; i < n; ++i) called += handle(local[i]);
-    }
-    return called;
-  }
-
-  int handle(const Cqe& c) {
-    const std::uint64_t tag = c.user_data & 3;
-    if (c.user_data == LIBURING_UDATA_TIMEOUT || tag == 0) return 0;
-    if (tag == kTagOp) {
-      auto* op = reinterpret_cast<IoOp*>(c.user_data & ~std::uint64_t{3});
-      --ops_in_flight_;
-      op->on_complete(op, c.res);  // may free op
-      return 1;
-    }
-    const int slot = static_cast<int>((c.user_data & 0xffffffffu) >> 2);
-    if (slot < 0 || static_cast<std::size_t>(slot) >= slots_.size()) return 0;
-    Watch& w = slots_[slot];
-    if (w.generation != static_cast<std::uint32_t>(c.user_data >> 32)) return 0;  // stale
-    const bool final = (c.flags & IORING_CQE_F_MORE) == 0;
-    if (final) w.armed = false;
-    if (final && c.res == -EINVAL && w.multishot && !w.dead) {
-      // A kernel without multishot poll: one-shot polls, re-armed after each report.
-      multishot_ok_ = false;
-      w.multishot = false;
-      arm(slot);
-      return 0;
-    }
-    int called = 0;
-    if (!w.dead && c.res != -ECANCELED) {
-      const std::uint32_t events = c.res >= 0 ? from_poll(static_cast<unsigned>(c.res)) : kError;
-      if (events != 0) {
-        dispatching_ = slot;
-        w.watcher->on_ready(w.watcher, events);  // may remove (or re-add) watches
-        dispatching_ = -1;
-        called = 1;
-      }
-    }
-    Watch& after = slots_[slot];  // slots_ may have grown
-    if (final) {
-      if (after.dead) {
-        free_slot(slot);
-      } else if (c.res >= 0 || c.res == -ENOMEM || c.res == -EAGAIN) {
-        arm(slot);  // one-shot: level-triggered; multishot: ended (e.g. CQ overflow)
-      }
-    }
-    return called;
-  }
-
-  void shut_down() noexcept {
-    // Operations still in flight own buffers: cancel them and wait for each one's
-    // completion, so that no callback is lost and no buffer is written after free.
-    if (ops_in_flight_ > 0) {
-      if (io_uring_sqe* sqe = get_sqe_noexcept()) {
-        io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
-        io_uring_sqe_set_data64(sqe, 0);
-      }
-      while (ops_in_flight_ > 0) {
-        const int r = io_uring_submit_and_wait(&ring_, 1);
-        if (r < 0 && r != -EINTR && r != -ETIME && r != -EBUSY && r != -EAGAIN) break;
-        try {
-          reap();
-        } catch (...) {
-          break;
-        }
-      }
-    }
-    io_uring_queue_exit(&ring_);
-  }
-
-  io_uring ring_{};
-  bool ready_ = false;
-  std::vector<Watch> slots_;
-  int free_ = -1;
-  std::vector<int> by_fd_;  // fd -> slot of its live watch, -1 if none
-  std::size_t watched_ = 0;
-  std::size_t ops_in_flight_ = 0;
-  int dispatching_ = -1;
-  bool multishot_ok_ = true;
-  std::vector<Cqe> backlog_;
-};
-
 }  // namespace
 
-std::unique_ptr<Reactor> make_uring_reactor(int& error) {
-  std::unique_ptr<UringReactor> reactor;
+UringReactor::~UringReactor() {
+  if (ready_) shut_down();
+}
+
+int UringReactor::init() noexcept {
+  io_uring_params params{};
+  params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+  params.cq_entries = kCqEntries;
+  int r = io_uring_queue_init_params(kEntries, &ring_, &params);
+  if (r == -EINVAL) {
+    // An older kernel without cooperative task running.
+    params = io_uring_params{};
+    params.flags = IORING_SETUP_CQSIZE;
+    params.cq_entries = kCqEntries;
+    r = io_uring_queue_init_params(kEntries, &ring_, &params);
+  }
+  if (r < 0) return -r;  // ENOSYS, EPERM (io_uring_disabled), ENOMEM (RLIMIT_MEMLOCK)...
+  if ((params.features & IORING_FEAT_NODROP) == 0) {
+    // Completions could be lost when the queue overflows: not safe to use.
+    io_uring_queue_exit(&ring_);
+    return ENOTSUP;
+  }
+  ready_ = true;
+  return 0;
+}
+
+void UringReactor::add(int fd, std::uint32_t events, IoWatcher* watcher) {
+  if (fd < 0) throw std::system_error(EBADF, std::generic_category(), "io_uring poll");
+  if (static_cast<std::size_t>(fd) < by_fd_.size() && by_fd_[fd] >= 0)
+    throw std::system_error(EEXIST, std::generic_category(), "io_uring poll");
+  const int slot = new_slot();
+  Watch& w = slots_[slot];
+  w.fd = fd;
+  w.watcher = watcher;
+  w.events = events;
+  w.multishot = (events & kEdgeTriggered) != 0 && multishot_ok_;
   try {
-    reactor = std::make_unique<UringReactor>();
+    arm(slot);
+  } catch (...) {
+    free_slot(slot);
+    throw;
+  }
+  if (by_fd_.size() <= static_cast<std::size_t>(fd)) by_fd_.resize(fd + 1, -1);
+  by_fd_[fd] = slot;
+  ++watched_;
+}
+
+void UringReactor::modify(int fd, std::uint32_t events, IoWatcher* watcher) {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || by_fd_[fd] < 0)
+    throw std::system_error(ENOENT, std::generic_category(), "io_uring poll");
+  remove(fd);
+  add(fd, events, watcher);
+}
+
+void UringReactor::remove(int fd) noexcept {
+  if (fd < 0 || static_cast<std::size_t>(fd) >= by_fd_.size() || by_fd_[fd] < 0) return;
+  const int slot = std::exchange(by_fd_[fd], -1);
+  --watched_;
+  Watch& w = slots_[slot];
+  w.dead = true;
+  w.watcher = nullptr;
+  if (w.armed && !w.final_pending) {
+    // Removed now, not with the next batch: an armed poll keeps the file open
+    // (a closed socket would still hold its port and receive).
+    if (io_uring_sqe* sqe = get_sqe_noexcept()) {
+      // ASYNC_CANCEL, not POLL_REMOVE: a poll that is busy reporting makes
+      // POLL_REMOVE fail with EALREADY and stay armed; a cancel always ends it.
+      io_uring_prep_cancel64(sqe, watch_data(slot), 0);
+      io_uring_sqe_set_data64(sqe, 0);
+      await_final(slot);
+    }
+  } else if (slot != dispatching_) {
+    free_slot(slot);
+  }
+}
+
+void UringReactor::submit(IoOp& op) {
+  io_uring_sqe* sqe = get_sqe();
+  const bool at_position = op.offset == ~std::uint64_t{0};
+  switch (op.code) {
+    case IoOp::Code::read:
+      io_uring_prep_read(sqe, op.fd, op.buffer, static_cast<unsigned>(op.length),
+                         at_position ? ~std::uint64_t{0} : op.offset);
+      break;
+    case IoOp::Code::write:
+      io_uring_prep_write(sqe, op.fd, op.buffer, static_cast<unsigned>(op.length),
+                          at_position ? ~std::uint64_t{0} : op.offset);
+      break;
+    case IoOp::Code::fsync:
+      io_uring_prep_fsync(sqe, op.fd, 0);
+      break;
+    case IoOp::Code::fdatasync:
+      io_uring_prep_fsync(sqe, op.fd, IORING_FSYNC_DATASYNC);
+      break;
+    case IoOp::Code::recv:
+      io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, 0);
+      break;
+    case IoOp::Code::send:
+      io_uring_prep_send(sqe, op.fd, op.buffer, op.length, MSG_NOSIGNAL);
+      break;
+  }
+  io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&op) | kTagOp);
+  ++ops_in_flight_;
+}
+
+void UringReactor::cancel(IoOp& op) noexcept {
+  if (io_uring_sqe* sqe = get_sqe_noexcept()) {
+    io_uring_prep_cancel64(sqe, reinterpret_cast<std::uintptr_t>(&op) | kTagOp, 0);
+    io_uring_sqe_set_data64(sqe, 0);
+    submit_now();
+  }
+}
+
+int UringReactor::poll(std::chrono::nanoseconds timeout) {
+  if (!backlog_.empty() || io_uring_cq_ready(&ring_) > 0) timeout = std::chrono::nanoseconds::zero();
+  int r;
+  io_uring_cqe* cqe = nullptr;
+  if (timeout == std::chrono::nanoseconds::zero()) {
+    // No system call when nothing is queued and the kernel has nothing pending.
+    r = io_uring_sq_ready(&ring_) > 0 ? io_uring_submit(&ring_) : 0;
+    if (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW))
+      io_uring_get_events(&ring_);
+  } else if (timeout < std::chrono::nanoseconds::zero()) {
+    r = io_uring_submit_and_wait(&ring_, 1);
+  } else {
+    __kernel_timespec ts{};
+    ts.tv_sec = static_cast<long long>(timeout.count() / 1'000'000'000);
+    ts.tv_nsec = static_cast<long long>(timeout.count() % 1'000'000'000);
+    r = io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+  }
+  // ETIME: the timeout passed; EINTR: a signal (its handler's work is queued);
+  // EBUSY/EAGAIN: completions must be reaped before more can be submitted.
+  if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY && r != -EAGAIN)
+    throw std::system_error(-r, std::generic_category(), "io_uring_enter");
+  return reap();
+}
+
+std::uint64_t UringReactor::watch_data(int slot) const noexcept {
+  return (std::uint64_t{slots_[slot].generation} << 32) | (std::uint64_t(slot) << 2) | kTagWatch;
+}
+
+int UringReactor::new_slot() {
+  if (free_ < 0) {
+    slots_.emplace_back();
+    return static_cast<int>(slots_.size() - 1);
+  }
+  const int slot = free_;
+  free_ = slots_[slot].next_free;
+  const std::uint32_t gen = slots_[slot].generation;
+  slots_[slot] = Watch{};
+  slots_[slot].generation = gen;
+  return slot;
+}
+
+void UringReactor::free_slot(int slot) noexcept {
+  Watch& w = slots_[slot];
+  ++w.generation;  // reports still addressed to the old watch are stale now
+  w.dead = true;
+  w.watcher = nullptr;
+  w.next_free = free_;
+  free_ = slot;
+}
+
+io_uring_sqe* UringReactor::get_sqe() {
+  for (int tries = 0;; ++tries) {
+    if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) return sqe;
+    const int r = io_uring_submit(&ring_);
+    if (r == -EBUSY || r == -EAGAIN) {
+      // The completion queue is full: take its entries aside, handled by poll().
+      stash();
+    } else if (r < 0 && r != -EINTR) {
+      throw std::system_error(-r, std::generic_category(), "io_uring_submit");
+    }
+    if (tries > 1000) throw std::system_error(EAGAIN, std::generic_category(), "io_uring_submit");
+  }
+}
+
+io_uring_sqe* UringReactor::get_sqe_noexcept() noexcept {
+  try {
+    return get_sqe();
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void UringReactor::submit_now() noexcept {
+  for (int tries = 0; tries < 1000; ++tries) {
+    const int r = io_uring_submit(&ring_);
+    if (r >= 0) return;
+    if (r == -EBUSY || r == -EAGAIN) {
+      stash();
+    } else if (r != -EINTR) {
+      return;
+    }
+  }
+}
+
+void UringReactor::arm(int slot) {
+  Watch& w = slots_[slot];
+  io_uring_sqe* sqe = get_sqe();
+  const unsigned mask = to_poll(w.events);
+  if (w.multishot) {
+    io_uring_prep_poll_multishot(sqe, w.fd, mask);
+  } else {
+    io_uring_prep_poll_add(sqe, w.fd, mask);
+  }
+  io_uring_sqe_set_data64(sqe, watch_data(slot));
+  w.armed = true;
+  w.final_pending = false;
+}
+
+}  // namespace uring
+
+std::unique_ptr<Reactor> make_uring_reactor(int& error) {
+  std::unique_ptr<uring::UringReactor> reactor;
+  try {
+    reactor = std::make_unique<uring::UringReactor>();
   } catch (...) {
     error = ENOMEM;
     return nullptr;
