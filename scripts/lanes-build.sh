@@ -16,6 +16,9 @@ CTEST_TIMEOUT=${CTEST_TIMEOUT:-300}
 export CMAKE_BUILD_PARALLEL_LEVEL=$JOBS
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# ccache rewrites paths below the checkout as relative ones, so another clone of the
+# repository (CI's fresh one) reuses what this machine compiled before.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 configure_and_build() {
   local dir=$1
