@@ -18,8 +18,8 @@
 #include <string>
 #include <utility>
 
-#include "lanes/detail/core/exception_text.hpp"
 #include "lanes/detail/mpi/mpi_core.hpp"
+#include "lanes/detail/process/call_runner.hpp"
 #include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/detail/process/wire_types.hpp"
@@ -28,86 +28,11 @@
 namespace lanes::detail {
 namespace {
 
-void error_frame(ByteBuffer& out, std::uint64_t id, ErrorKind kind, std::string_view type,
-                 const std::string& message) {
-  out.clear();
-  const std::size_t start = begin_frame(out, FrameKind::error, id);
-  WireWriter w(out);
-  write_error(w, kind, type, message);
-  end_frame(out, start);
-}
-
-/// Runs one call frame (single or batch) and writes its answer frame into `out`.
-void run_call(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
-  out.clear();
-  WireReader in(payload);
-  CallView call;
-  try {
-    call = parse_call(in);
-  } catch (const WireFormatError& e) {
-    error_frame(out, h.task_id, ErrorKind::bad_arguments, "lanes::WireFormatError", e.what());
-    return;
-  }
-  const RemoteFunction* fn = find_remote(call.function);
-  if (!fn || fn->signature != call.signature) {
-    error_frame(out, h.task_id, fn ? ErrorKind::signature_mismatch : ErrorKind::unregistered,
-                "lanes::UnregisteredFunctionError",
-                "rank " + std::to_string(mpi_world_rank()) + " has " +
-                    (fn ? "another signature for `" : "no function registered as `") +
-                    std::string(call.function) +
-                    "` (every rank must run the same build of the same program)");
-    return;
-  }
-  const std::size_t start = begin_frame(out, FrameKind::result, h.task_id);
-  const std::size_t timing_at = out.size();
-  out.extend(sizeof(std::uint64_t));
-  WireWriter w(out);
-  const std::uint64_t t0 = monotonic_ns();
-  if (call.mode == CallMode::single) {
-    bool args_ok = false;
-    try {
-      fn->invoke(in, w, args_ok, true);
-    } catch (...) {
-      auto [type, message] = exception_text(std::current_exception());
-      error_frame(out, h.task_id, args_ok ? ErrorKind::exception : ErrorKind::bad_arguments, type,
-                  message);
-      return;
-    }
-  } else {
-    std::size_t n = 0;
-    try {
-      n = in.length(1, "batch");
-    } catch (const WireFormatError& e) {
-      error_frame(out, h.task_id, ErrorKind::bad_arguments, "lanes::WireFormatError", e.what());
-      return;
-    }
-    w.pod(static_cast<std::uint32_t>(n));
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t mark = out.size();
-      w.pod(std::uint8_t{1});
-      bool args_ok = false;
-      try {
-        fn->invoke(in, w, args_ok, i + 1 == n);
-      } catch (...) {
-        auto [type, message] = exception_text(std::current_exception());
-        if (!args_ok) {  // the rest of the batch cannot be located: refuse all of it
-          error_frame(out, h.task_id, ErrorKind::bad_arguments, type, message);
-          return;
-        }
-        out.resize_within_capacity(mark);  // this item's outcome: u8 0, type, message
-        w.pod(std::uint8_t{0});
-        wire_encode(w, type);
-        wire_encode(w, message);
-      }
-    }
-  }
-  const std::uint64_t spent = monotonic_ns() - t0;
-  std::memcpy(out.data() + timing_at, &spent, sizeof spent);
-  try {
-    end_frame(out, start);
-  } catch (const WireFormatError& e) {
-    error_frame(out, h.task_id, ErrorKind::exception, "lanes::WireFormatError", e.what());
-  }
+/// Every rank runs the same program: a missing function means another build on some host.
+std::string missing_on_rank(std::string_view function, bool other_signature) {
+  return "rank " + std::to_string(mpi_world_rank()) + " has " +
+         (other_signature ? "another signature for `" : "no function registered as `") +
+         std::string(function) + "` (every rank must run the same build of the same program)";
 }
 
 }  // namespace
@@ -160,7 +85,7 @@ int serve_mpi_calls(MPI_Comm comm, int root) {
       std::fprintf(stderr, "lanes MPI worker rank %d: %s\n", mpi_world_rank(), e.what());
       return 3;
     }
-    run_call(header, in.view().substr(kFrameHeaderSize), out);
+    run_call_frame(header, in.view().substr(kFrameHeaderSize), out, missing_on_rank);
     std::fflush(nullptr);  // what the task printed goes out before its answer
     check_mpi(MPI_Send(out.data(), static_cast<int>(out.size()), MPI_BYTE, root, kMPITagAnswer, comm),
               "MPI_Send");

@@ -16,7 +16,7 @@
 #include <string>
 #include <utility>
 
-#include "lanes/detail/core/exception_text.hpp"
+#include "lanes/detail/process/call_runner.hpp"
 #include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/detail/process/wire_types.hpp"
@@ -24,13 +24,6 @@
 
 namespace lanes::detail {
 namespace {
-
-std::uint64_t now_ns() noexcept {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 /// False if the pool is gone (EPIPE and the like): the worker then just ends.
 bool write_all(int fd, const char* p, std::size_t n) noexcept {
@@ -46,92 +39,14 @@ bool write_all(int fd, const char* p, std::size_t n) noexcept {
   return true;
 }
 
-void refuse(ByteBuffer& out, std::uint64_t id, ErrorKind kind, std::string_view type,
-            const std::string& message) {
-  out.clear();
-  const std::size_t start = begin_frame(out, FrameKind::error, id);
-  WireWriter w(out);
-  write_error(w, kind, type, message);
-  end_frame(out, start);
-}
-
-/// One call, single or batch, answered into `out`.
-void answer(const FrameHeader& h, std::string_view payload, ByteBuffer& out) {
-  out.clear();
-  WireReader in(payload);
-  CallView call;
-  try {
-    call = parse_call(in);
-  } catch (const WireFormatError& e) {
-    refuse(out, h.task_id, ErrorKind::bad_arguments, "lanes::WireFormatError", e.what());
-    return;
-  }
-  const RemoteFunction* fn = find_remote(call.function);
-  if (!fn) {
-    refuse(out, h.task_id, ErrorKind::unregistered, "lanes::UnregisteredFunctionError",
-           "the worker program has no function registered as `" + std::string(call.function) +
-               "` (is the worker the same program as the caller?)");
-    return;
-  }
-  if (fn->signature != call.signature) {
-    refuse(out, h.task_id, ErrorKind::signature_mismatch, "lanes::UnregisteredFunctionError",
-           "the worker's `" + std::string(call.function) +
-               "` has another signature than the caller's (different builds of the program?)");
-    return;
-  }
-  const std::size_t start = begin_frame(out, FrameKind::result, h.task_id);
-  const std::size_t timing_at = out.size();
-  out.extend(sizeof(std::uint64_t));
-  WireWriter w(out);
-  const std::uint64_t t0 = now_ns();
-  if (call.mode == CallMode::single) {
-    bool args_ok = false;
-    try {
-      fn->invoke(in, w, args_ok, true);
-    } catch (...) {
-      auto [type, message] = exception_text(std::current_exception());
-      refuse(out, h.task_id, args_ok ? ErrorKind::exception : ErrorKind::bad_arguments, type,
-             message);
-      return;
-    }
-  } else {
-    std::size_t n = 0;
-    try {
-      n = in.length(1, "batch");
-    } catch (const WireFormatError& e) {
-      refuse(out, h.task_id, ErrorKind::bad_arguments, "lanes::WireFormatError", e.what());
-      return;
-    }
-    w.pod(static_cast<std::uint32_t>(n));
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t mark = out.size();
-      w.pod(std::uint8_t{1});
-      bool args_ok = false;
-      try {
-        fn->invoke(in, w, args_ok, i + 1 == n);
-      } catch (...) {
-        if (!args_ok) {  // the rest of the batch cannot be found: refuse all of it
-          auto [type, message] = exception_text(std::current_exception());
-          refuse(out, h.task_id, ErrorKind::bad_arguments, type, message);
-          return;
-        }
-        auto [type, message] = exception_text(std::current_exception());
-        out.resize_within_capacity(mark);
-        w.pod(std::uint8_t{0});
-        w.length(type.size());
-        w.raw(type.data(), type.size());
-        w.length(message.size());
-        w.raw(message.data(), message.size());
-      }
-    }
-  }
-  const std::uint64_t spent = now_ns() - t0;
-  std::memcpy(out.data() + timing_at, &spent, sizeof spent);
-  try {
-    end_frame(out, start);
-  } catch (const WireFormatError& e) {
-    refuse(out, h.task_id, ErrorKind::exception, "lanes::WireFormatError", e.what());
-  }
+/// The worker is a fresh exec of the caller's program, so a missing function means
+/// another program or build.
+std::string missing_in_worker(std::string_view function, bool other_signature) {
+  return other_signature
+             ? "the worker's `" + std::string(function) +
+                   "` has another signature than the caller's (different builds of the program?)"
+             : "the worker program has no function registered as `" + std::string(function) +
+                   "` (is the worker the same program as the caller?)";
 }
 
 /// Right after an answer, a caller that waits for it often sends the next call
@@ -183,7 +98,7 @@ int run_process_worker(int fd, WorkerSharedState* shared) {
     // From here the call counts as started: if this process dies, the pool must not
     // run it again elsewhere.
     if (shared) shared->taken_frame.store(header.task_id, std::memory_order_release);
-    answer(header, payload, out);
+    run_call_frame(header, payload, out, missing_in_worker);
     // What the task printed goes out before its answer: the caller sees it first.
     std::fflush(nullptr);
     if (!write_all(fd, out.data(), out.size())) return 0;
