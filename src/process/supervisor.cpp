@@ -15,6 +15,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "lanes/detail/io/syscall.hpp"
 #include "lanes/errors.hpp"
 #include "worker_spawn.hpp"
 
@@ -275,9 +276,9 @@ void ProcessSupervisor::flush_locked(ProcessWorker& w) noexcept {
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = static_cast<std::size_t>(n);
-    const ssize_t sent = ::sendmsg(w.socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t sent =
+        retry_eintr([&] { return ::sendmsg(w.socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT); });
     if (sent < 0) {
-      if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       // The worker is gone: its EOF and exit come through epoll and fail its jobs.
       w.segment = w.segments.size();

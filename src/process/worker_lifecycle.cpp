@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "lanes/detail/io/syscall.hpp"
 #include "lanes/errors.hpp"
 #include "supervisor.hpp"
 #include "worker_spawn.hpp"
@@ -112,8 +113,7 @@ void ProcessSupervisor::read_locked(ProcessWorker& w) {
     std::string_view payload;
     try {
       auto [room, size] = w.in.prepare();
-      const ssize_t r = ::recv(w.socket, room, size, MSG_DONTWAIT);
-      if (r < 0 && errno == EINTR) continue;
+      const ssize_t r = retry_eintr([&] { return ::recv(w.socket, room, size, MSG_DONTWAIT); });
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
       if (r <= 0) {  // EOF or a reset: the worker is gone, or going
         if (w.state == ProcessWorker::State::initializing && !w.killed)

@@ -16,6 +16,7 @@
 #include <string>
 #include <utility>
 
+#include "lanes/detail/io/syscall.hpp"
 #include "lanes/detail/process/call_runner.hpp"
 #include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
@@ -28,11 +29,8 @@ namespace {
 /// False if the pool is gone (EPIPE and the like): the worker then just ends.
 bool write_all(int fd, const char* p, std::size_t n) noexcept {
   while (n > 0) {
-    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
+    const ssize_t w = retry_eintr([&] { return ::send(fd, p, n, MSG_NOSIGNAL); });
+    if (w < 0) return false;
     p += w;
     n -= static_cast<std::size_t>(w);
   }
@@ -58,8 +56,8 @@ ssize_t poll_briefly(int fd, char* room, std::size_t size) noexcept {
   constexpr auto kSpin = std::chrono::microseconds(30);
   const auto until = std::chrono::steady_clock::now() + kSpin;
   do {
-    const ssize_t r = ::recv(fd, room, size, MSG_DONTWAIT);
-    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) return r;
+    const ssize_t r = retry_eintr([&] { return ::recv(fd, room, size, MSG_DONTWAIT); });
+    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return r;
   } while (std::chrono::steady_clock::now() < until);
   return -1;
 }
@@ -78,12 +76,8 @@ int run_process_worker(int fd, WorkerSharedState* shared) {
         auto [room, size] = in.prepare();
         ssize_t r = -1;
         if (std::exchange(just_answered, false)) r = poll_briefly(fd, room, size);
-        if (r < 0) r = ::read(fd, room, size);
-        if (r == 0) return 0;  // the pool closed the socket: done
-        if (r < 0) {
-          if (errno == EINTR) continue;
-          return 0;
-        }
+        if (r < 0) r = retry_eintr([&] { return ::read(fd, room, size); });
+        if (r <= 0) return 0;  // the pool closed the socket (or it broke): done
         in.commit(static_cast<std::size_t>(r));
       }
     } catch (const WireFormatError& e) {

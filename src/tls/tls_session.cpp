@@ -1,4 +1,5 @@
 // One TLS connection over a stream's socket (detail/tls/tls_session.hpp).
+#include "lanes/detail/io/syscall.hpp"
 #include "lanes/detail/tls/tls_session.hpp"
 
 #include <openssl/err.h>
@@ -48,23 +49,21 @@ struct TlsBio {
       BIO_set_retry_read(b);
       return -1;
     }
-    for (;;) {
-      const ssize_t k = ::read(io->fd(), buf, static_cast<std::size_t>(len));
-      if (k > 0) {
-        // A short read emptied the socket: the next arrival is a new edge.
-        if (k < len && !io->hangup) io->readable = false;
-        return static_cast<int>(k);
-      }
-      if (k == 0) return 0;
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        io->readable = false;
-        BIO_set_retry_read(b);
-        return -1;
-      }
-      s.sys_errno_ = errno;
+    const ssize_t k =
+        retry_eintr([&] { return ::read(io->fd(), buf, static_cast<std::size_t>(len)); });
+    if (k > 0) {
+      // A short read emptied the socket: the next arrival is a new edge.
+      if (k < len && !io->hangup) io->readable = false;
+      return static_cast<int>(k);
+    }
+    if (k == 0) return 0;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      io->readable = false;
+      BIO_set_retry_read(b);
       return -1;
     }
+    s.sys_errno_ = errno;
+    return -1;
   }
 
   static long ctrl(BIO*, int cmd, long, void*) {
