@@ -92,7 +92,8 @@ class MPIPoolExecutor {
   /// Runs fn(args...) on a worker rank. Throws UnregisteredFunctionError if fn is not
   /// registered with LANES_REGISTER, RuntimeError after shutdown(), BrokenExecutor if
   /// the initializer failed. The Future fails with RemoteError (the function threw),
-  /// TimeoutError, or WireFormatError (arguments or result over 1 GiB).
+  /// TimeoutError, or WireFormatError (a result over 1 GiB); arguments over 1 GiB throw
+  /// WireFormatError here, before anything is sent.
   template <class R, class... P, class... A>
   Future<R> submit(R (*fn)(P...), A&&... args) {
     return submit_impl(options_.task_timeout, fn, std::forward<A>(args)...);
@@ -113,51 +114,8 @@ class MPIPoolExecutor {
   MapResults<detail::StoredType<std::remove_cvref_t<R>>> map(
       R (*fn)(P...), Range&& inputs, std::optional<std::chrono::nanoseconds> timeout = std::nullopt,
       std::size_t chunksize = 0) {
-    using T = detail::StoredType<std::remove_cvref_t<R>>;
-    const auto& entry = detail::require_registered(reinterpret_cast<detail::AnyFunction>(fn),
-                                                   "MPIPoolExecutor::map");
-    std::optional<std::chrono::steady_clock::time_point> deadline;
-    if (timeout) deadline = std::chrono::steady_clock::now() + *timeout;
-    std::vector<std::ranges::range_value_t<Range>> held;
-    if constexpr (!std::ranges::sized_range<Range> || !std::ranges::forward_range<Range>) {
-      for (auto&& x : inputs) held.emplace_back(std::forward<decltype(x)>(x));
-    }
-    auto&& source = [&]() -> decltype(auto) {
-      if constexpr (std::ranges::sized_range<Range> && std::ranges::forward_range<Range>)
-        return (inputs);
-      else
-        return (held);
-    }();
-    const std::size_t n = static_cast<std::size_t>(std::ranges::size(source));
-    const std::size_t units = 64 * std::max<std::size_t>(1, core_->max_workers());
-    const std::size_t unit = chunksize ? chunksize : std::max<std::size_t>(1, (n + units - 1) / units);
-    auto outputs = std::make_shared<detail::MapOutputs<T>>();
-    outputs->outputs.resize(n);
-    auto group = std::make_shared<detail::ProcessMapGroup>();
-    group->fixed_units = chunksize;
-    std::vector<Future<void>> chunks;
-    std::vector<detail::ProcessJob*> jobs;
-    chunks.reserve((n + unit - 1) / unit);
-    jobs.reserve(chunks.capacity());
-    try {
-      auto it = std::ranges::begin(source);
-      for (std::size_t begin = 0; begin < n; begin += unit) {
-        auto* job = new detail::ProcessMapUnitJob<T>(core_, outputs, begin);
-        jobs.push_back(job);
-        job->fn = &entry;
-        job->group = group;
-        job->items = static_cast<std::uint32_t>(std::min(unit, n - begin));
-        for (std::uint32_t i = 0; i < job->items; ++i, ++it)
-          detail::encode_map_input<P...>(job->args, *it);
-        job->add_ref();
-        chunks.emplace_back(job);
-      }
-      core_->submit(jobs.data(), jobs.size());
-    } catch (...) {
-      for (auto* job : jobs) job->drop();  // the pool never took them
-      throw;
-    }
-    return MapResults<T>(std::move(outputs), std::move(chunks), unit, deadline);
+    return detail::map_remote(core_, "MPIPoolExecutor::map", fn, std::forward<Range>(inputs),
+                              timeout, chunksize);
   }
 
   /// As ProcessPoolExecutor::shutdown. The world pool's ranks then serve the next
@@ -182,23 +140,8 @@ class MPIPoolExecutor {
 
   template <class R, class... P, class... A>
   Future<R> submit_impl(std::chrono::nanoseconds timeout, R (*fn)(P...), A&&... args) {
-    const auto& entry = detail::require_registered(reinterpret_cast<detail::AnyFunction>(fn),
-                                                   "MPIPoolExecutor::submit");
-    auto* job = new detail::ProcessCallJob<R>(core_);
-    Future<R> future;
-    try {
-      job->fn = &entry;
-      job->timeout = timeout;
-      detail::encode_arguments<P...>(job->args, std::forward<A>(args)...);
-      job->add_ref();
-      future = Future<R>(job);
-      detail::ProcessJob* base = job;
-      core_->submit(&base, 1);
-    } catch (...) {
-      job->drop();  // the pool's reference, never taken
-      throw;
-    }
-    return future;
+    return detail::submit_remote(core_, "MPIPoolExecutor::submit", timeout, fn,
+                                 std::forward<A>(args)...);
   }
 
   MPIPoolOptions options_;

@@ -143,6 +143,87 @@ void encode_map_input(ByteBuffer& out, In&& input) {
   }
 }
 
+/// submit() of a pool over a ProcessPoolCore (ProcessPoolExecutor, MPIPoolExecutor):
+/// encodes the call now and queues it. `caller` names the executor in errors. Throws
+/// UnregisteredFunctionError, WireFormatError (over the frame limit: nothing is sent),
+/// and what the core's submit throws (RuntimeError after shutdown, a broken pool).
+template <class R, class... P, class... A>
+Future<R> submit_remote(const std::shared_ptr<ProcessPoolCore>& core, const char* caller,
+                        std::chrono::nanoseconds timeout, R (*fn)(P...), A&&... args) {
+  const auto& entry = require_registered(reinterpret_cast<AnyFunction>(fn), caller);
+  auto* job = new ProcessCallJob<R>(core);
+  Future<R> future;
+  try {
+    job->fn = &entry;
+    job->timeout = timeout;
+    encode_arguments<P...>(job->args, std::forward<A>(args)...);
+    check_frame_size(entry, job->args.size(), false, caller);
+    job->add_ref();
+    future = Future<R>(job);
+    ProcessJob* base = job;
+    core->submit(&base, 1);
+  } catch (...) {
+    job->drop();  // the pool's reference, never taken
+    throw;
+  }
+  return future;
+}
+
+/// map() of a pool over a ProcessPoolCore: the inputs in units of `chunksize` (0: about
+/// 64 units per worker, which the pool merges into larger frames once it has measured a
+/// call), each encoded now and queued together. Throws as submit_remote.
+template <class R, class... P, std::ranges::input_range Range>
+MapResults<StoredType<std::remove_cvref_t<R>>> map_remote(
+    const std::shared_ptr<ProcessPoolCore>& core, const char* caller, R (*fn)(P...),
+    Range&& inputs, std::optional<std::chrono::nanoseconds> timeout, std::size_t chunksize) {
+  using T = StoredType<std::remove_cvref_t<R>>;
+  const auto& entry = require_registered(reinterpret_cast<AnyFunction>(fn), caller);
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (timeout) deadline = std::chrono::steady_clock::now() + *timeout;
+  std::vector<std::ranges::range_value_t<Range>> held;
+  if constexpr (!std::ranges::sized_range<Range> || !std::ranges::forward_range<Range>) {
+    for (auto&& x : inputs) held.emplace_back(std::forward<decltype(x)>(x));
+  }
+  auto&& source = [&]() -> decltype(auto) {
+    if constexpr (std::ranges::sized_range<Range> && std::ranges::forward_range<Range>)
+      return (inputs);
+    else
+      return (held);
+  }();
+  const std::size_t n = static_cast<std::size_t>(std::ranges::size(source));
+  const std::size_t units = 64 * std::max<std::size_t>(1, core->max_workers());
+  const std::size_t automatic = std::max<std::size_t>(1, (n + units - 1) / units);
+  // A unit's item count travels as 32 bits: a larger chunk size is cut to that.
+  const std::size_t unit = std::min<std::size_t>(chunksize ? chunksize : automatic, UINT32_MAX);
+  auto outputs = std::make_shared<MapOutputs<T>>();
+  outputs->outputs.resize(n);
+  auto group = std::make_shared<ProcessMapGroup>();
+  group->fixed_units = chunksize;
+  std::vector<Future<void>> chunks;
+  std::vector<ProcessJob*> jobs;
+  chunks.reserve((n + unit - 1) / unit);
+  jobs.reserve(chunks.capacity());
+  try {
+    auto it = std::ranges::begin(source);
+    for (std::size_t begin = 0; begin < n; begin += unit) {
+      auto* job = new ProcessMapUnitJob<T>(core, outputs, begin);
+      jobs.push_back(job);
+      job->fn = &entry;
+      job->group = group;
+      job->items = static_cast<std::uint32_t>(std::min(unit, n - begin));
+      for (std::uint32_t i = 0; i < job->items; ++i, ++it) encode_map_input<P...>(job->args, *it);
+      check_frame_size(entry, job->args.size(), true, caller);
+      job->add_ref();
+      chunks.emplace_back(job);
+    }
+    core->submit(jobs.data(), jobs.size());
+  } catch (...) {
+    for (auto* job : jobs) job->drop();  // the pool never took them
+    throw;
+  }
+  return MapResults<T>(std::move(outputs), std::move(chunks), unit, deadline);
+}
+
 }  // namespace detail
 
 /// Binds a registered function and its arguments (for ProcessPoolOptions::initializer).
@@ -242,53 +323,8 @@ class ProcessPoolExecutor {
   MapResults<detail::StoredType<std::remove_cvref_t<R>>> map(
       R (*fn)(P...), Range&& inputs, std::optional<std::chrono::nanoseconds> timeout = std::nullopt,
       std::size_t chunksize = 0) {
-    using T = detail::StoredType<std::remove_cvref_t<R>>;
-    const auto& entry = detail::require_registered(reinterpret_cast<detail::AnyFunction>(fn),
-                                                   "ProcessPoolExecutor::map");
-    std::optional<std::chrono::steady_clock::time_point> deadline;
-    if (timeout) deadline = std::chrono::steady_clock::now() + *timeout;
-    std::vector<std::ranges::range_value_t<Range>> held;
-    if constexpr (!std::ranges::sized_range<Range> || !std::ranges::forward_range<Range>) {
-      for (auto&& x : inputs) held.emplace_back(std::forward<decltype(x)>(x));
-    }
-    auto&& source = [&]() -> decltype(auto) {
-      if constexpr (std::ranges::sized_range<Range> && std::ranges::forward_range<Range>)
-        return (inputs);
-      else
-        return (held);
-    }();
-    const std::size_t n = static_cast<std::size_t>(std::ranges::size(source));
-    // A unit's item count travels as 32 bits: a larger chunk size is cut to that.
-    const std::size_t unit =
-        std::min<std::size_t>(chunksize ? chunksize : auto_unit(n), UINT32_MAX);
-    auto outputs = std::make_shared<detail::MapOutputs<T>>();
-    outputs->outputs.resize(n);
-    auto group = std::make_shared<detail::ProcessMapGroup>();
-    group->fixed_units = chunksize;
-    std::vector<Future<void>> chunks;
-    std::vector<detail::ProcessJob*> jobs;
-    chunks.reserve((n + unit - 1) / unit);
-    jobs.reserve(chunks.capacity());
-    try {
-      auto it = std::ranges::begin(source);
-      for (std::size_t begin = 0; begin < n; begin += unit) {
-        auto* job = new detail::ProcessMapUnitJob<T>(core_, outputs, begin);
-        jobs.push_back(job);
-        job->fn = &entry;
-        job->group = group;
-        job->items = static_cast<std::uint32_t>(std::min(unit, n - begin));
-        for (std::uint32_t i = 0; i < job->items; ++i, ++it)
-          detail::encode_map_input<P...>(job->args, *it);
-        detail::check_frame_size(entry, job->args.size(), true, "ProcessPoolExecutor::map");
-        job->add_ref();
-        chunks.emplace_back(job);
-      }
-      core_->submit(jobs.data(), jobs.size());
-    } catch (...) {
-      for (auto* job : jobs) job->drop();  // the pool never took them
-      throw;
-    }
-    return MapResults<T>(std::move(outputs), std::move(chunks), unit, deadline);
+    return detail::map_remote(core_, "ProcessPoolExecutor::map", fn, std::forward<Range>(inputs),
+                              timeout, chunksize);
   }
 
   /// A lambda or any callable object other than a function: a compile error (as submit()).
@@ -321,34 +357,10 @@ class ProcessPoolExecutor {
     return o;
   }
 
-  /// Inputs per map unit when the caller gives no chunk size: about 64 units per
-  /// worker, which the supervisor merges into larger frames once it has measured
-  /// how long a call takes.
-  std::size_t auto_unit(std::size_t n) const noexcept {
-    const std::size_t units = 64 * std::max<std::size_t>(1, core_->max_workers());
-    return std::max<std::size_t>(1, (n + units - 1) / units);
-  }
-
   template <class R, class... P, class... A>
   Future<R> submit_impl(std::chrono::nanoseconds timeout, R (*fn)(P...), A&&... args) {
-    const auto& entry = detail::require_registered(reinterpret_cast<detail::AnyFunction>(fn),
-                                                   "ProcessPoolExecutor::submit");
-    auto* job = new detail::ProcessCallJob<R>(core_);
-    Future<R> future;
-    try {
-      job->fn = &entry;
-      job->timeout = timeout;
-      detail::encode_arguments<P...>(job->args, std::forward<A>(args)...);
-      detail::check_frame_size(entry, job->args.size(), false, "ProcessPoolExecutor::submit");
-      job->add_ref();
-      future = Future<R>(job);
-      detail::ProcessJob* base = job;
-      core_->submit(&base, 1);
-    } catch (...) {
-      job->drop();  // the pool's reference, never taken
-      throw;
-    }
-    return future;
+    return detail::submit_remote(core_, "ProcessPoolExecutor::submit", timeout, fn,
+                                 std::forward<A>(args)...);
   }
 
   ProcessPoolOptions options_;
