@@ -105,60 +105,7 @@ TEST(File, AppendModeWritesAtTheEnd) {
   }());
 }
 
-TEST(File, ErrorsAreOSErrorsNamingThePath) {
-  TempDir dir;
-  const std::string missing = dir / "missing.txt";
-  lanes::run([&]() -> lanes::Task<void> {
-    try {
-      co_await lanes::open_file(missing, "r");
-      ADD_FAILURE() << "opening a missing file should throw";
-    } catch (const lanes::FileNotFoundError& e) {
-      EXPECT_EQ(e.errno_value(), ENOENT);
-      EXPECT_NE(std::string(e.what()).find(missing), std::string::npos) << e.what();
-    }
-    co_await lanes::write_file(missing, "x");
-    try {
-      co_await lanes::open_file(missing, "x");
-      ADD_FAILURE() << "mode x on an existing file should throw";
-    } catch (const lanes::OSError& e) {
-      EXPECT_EQ(e.errno_value(), EEXIST);
-    }
-    lanes::AsyncFile w = co_await lanes::open_file(missing, "w");
-    try {
-      co_await w.read();
-      ADD_FAILURE() << "reading a write-only file should throw";
-    } catch (const lanes::OSError& e) {
-      EXPECT_EQ(e.errno_value(), EBADF);
-    }
-    co_await w.close();
-    EXPECT_THROW(co_await w.write("late"), lanes::ValueError);
-    EXPECT_THROW(w.tell(), lanes::ValueError);
-    try {
-      co_await lanes::read_file(dir.path.string());  // a directory
-      ADD_FAILURE() << "reading a directory should throw";
-    } catch (const lanes::OSError& e) {
-      EXPECT_EQ(e.errno_value(), EISDIR);
-    }
-  }());
-}
-
-TEST(File, BadModesAreValueErrors) {
-  lanes::run([]() -> lanes::Task<void> {
-    for (const char* mode : {"", "rw", "q", "r++", "rx", "wz"})
-      EXPECT_THROW(co_await lanes::open_file("/tmp/never-opened", mode), lanes::ValueError) << mode;
-  }());
-}
-
-TEST(File, APermissionErrorIsTyped) {
-  if (::geteuid() == 0) GTEST_SKIP() << "root reads everything";
-  TempDir dir;
-  const std::string path = dir / "locked";
-  lanes::run([&]() -> lanes::Task<void> {
-    co_await lanes::write_file(path, "secret");
-    ::chmod(path.c_str(), 0);
-    EXPECT_THROW(co_await lanes::open_file(path, "r"), lanes::PermissionError);
-  }());
-}
+// The errors (classes, filename(), Python's texts) are in test_file_errors.cpp.
 
 /// Many tasks reading distinct pages of one file at once, at several counts.
 class FileConcurrency : public ::testing::TestWithParam<int> {};

@@ -204,24 +204,50 @@ const std::error_category& gai_category() noexcept;
 /// An operating system call failed (Python's OSError). It is a std::system_error, so
 /// code() is a std::error_code: the errno value in std::system_category(), comparable
 /// with std::errc (`e.code() == std::errc::address_in_use`); errno_value() is the bare
-/// number (Python's OSError.errno). The subclasses below name the common errors so that
-/// they can be caught by type. Unlike the other lanes errors it is not a lanes::Error
+/// number (Python's OSError.errno), strerror() the system's text for it and filename()
+/// the path the failed call was given ("" when none). The subclasses below are
+/// Python's (PEP 3151): throw_os_error picks the one that fits the errno, so that
+/// errors can be caught by type. Unlike the other lanes errors it is not a lanes::Error
 /// (a type cannot be both without two std::exception bases): catch std::exception, or
 /// lanes::Error and lanes::OSError.
+///
+/// Deviation from Python: ETIMEDOUT is a plain OSError (code() == std::errc::timed_out),
+/// not a TimeoutError. lanes::TimeoutError is the deadline error of wait_for and
+/// timeout (asyncio's, a lanes::Error), and one type cannot also be a std::system_error.
 class OSError : public std::system_error {
  public:
-  /// `code` is an errno value; `msg` is the whole message what() returns.
+  /// `code` is an errno value; `msg` is the whole message what() returns. strerror()
+  /// is the system's text for `code`; filename() is "".
   OSError(int code, const std::string& msg)
       : OSError(std::error_code(code, std::system_category()), msg) {}
   OSError(std::error_code code, const std::string& msg)
-      : std::system_error(code), message_(std::make_shared<const std::string>(msg)) {}
+      : OSError(code, msg, code.message(), std::string()) {}
+  /// Python's OSError(errno, strerror, filename): what() is Python's str() of it,
+  /// "[Errno 2] No such file or directory: '/tmp/data.txt'" (the name quoted as
+  /// Python's repr() quotes a str, undecodable bytes as os.fsdecode makes them).
+  OSError(int code, const std::string& strerror, const std::string& filename);
+
   /// The message given, unchanged (std::system_error would append code().message()).
-  const char* what() const noexcept override { return message_->c_str(); }
+  const char* what() const noexcept override { return details_->message.c_str(); }
   /// The errno value the system call gave (for GAIError, the EAI_* value).
   int errno_value() const noexcept { return code().value(); }
+  /// The system's text for the code, without the operation or the path (Python's
+  /// OSError.strerror): "No such file or directory".
+  const std::string& strerror() const noexcept { return details_->strerror; }
+  /// The path the failed call was about (Python's OSError.filename); "" when none.
+  const std::string& filename() const noexcept { return details_->filename; }
+
+ protected:
+  /// Every part given: what() is `message` unchanged.
+  OSError(std::error_code code, std::string message, std::string strerror, std::string filename);
 
  private:
-  std::shared_ptr<const std::string> message_;  // shared: copying must not throw
+  struct Details {
+    std::string message;
+    std::string strerror;
+    std::string filename;
+  };
+  std::shared_ptr<const Details> details_;  // shared: copying must not throw
 };
 
 /// Base of the errors of a connection (Python's ConnectionError).
@@ -254,6 +280,21 @@ class FileNotFoundError : public OSError {
  public:
   using OSError::OSError;
 };
+/// The file exists already (EEXIST): open_file(path, "x") on an existing file.
+class FileExistsError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// A directory where a file was needed (EISDIR): open_file on a directory.
+class IsADirectoryError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// A file where a directory was needed (ENOTDIR): "a/b" where "a" is a file.
+class NotADirectoryError : public OSError {
+ public:
+  using OSError::OSError;
+};
 /// The OS refused for lack of rights (EACCES, EPERM).
 class PermissionError : public OSError {
  public:
@@ -263,6 +304,35 @@ class PermissionError : public OSError {
 class ProcessLookupError : public OSError {
  public:
   using OSError::OSError;
+};
+/// No child process to wait for (ECHILD).
+class ChildProcessError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// A system call was interrupted by a signal (EINTR). lanes retries interrupted calls
+/// itself (PEP 475), so it comes only from throw_os_error called with EINTR.
+class InterruptedError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// An operation would block on a non-blocking object (EAGAIN, EWOULDBLOCK, EALREADY,
+/// EINPROGRESS). Python's characters_written attribute has no counterpart.
+class BlockingIOError : public OSError {
+ public:
+  using OSError::OSError;
+};
+/// An operation the object does not support (Python's io.UnsupportedOperation):
+/// writing to an AsyncFile opened for reading only, reading one opened for writing
+/// only, seeking in a pipe. code() is what the system would have said (EBADF,
+/// ESPIPE) and filename() the file's path. Unlike Python's it is not also a ValueError
+/// (one base class only): catch it as UnsupportedOperation or OSError.
+class UnsupportedOperation : public OSError {
+ public:
+  /// `msg` is the whole message what() returns; `filename` the file's path.
+  UnsupportedOperation(int code, const std::string& msg, const std::string& filename)
+      : OSError(std::error_code(code, std::system_category()), msg,
+                std::error_code(code, std::system_category()).message(), filename) {}
 };
 /// A host name could not be resolved (Python's socket.gaierror); code() is the
 /// getaddrinfo error (EAI_*) in gai_category(), not an errno.
@@ -276,11 +346,13 @@ class GAIError : public OSError {
 
 /// A TLS failure reported by OpenSSL (ssl.SSLError, an OSError as in Python):
 /// reason() is OpenSSL's reason string ("wrong version number"), library() where it
-/// came from ("SSL routines"); code() is OpenSSL's packed error code, not an errno.
+/// came from ("SSL routines"); code() is OpenSSL's packed error code, not an errno;
+/// strerror() is the whole message, as Python's SSLError.strerror is.
 class SSLError : public OSError {
  public:
   SSLError(int code, const std::string& msg, std::string reason = {}, std::string library = {})
-      : OSError(code, msg), reason_(std::move(reason)), library_(std::move(library)) {}
+      : OSError(std::error_code(code, std::system_category()), msg, msg, std::string()),
+        reason_(std::move(reason)), library_(std::move(library)) {}
   const std::string& reason() const noexcept { return reason_; }
   const std::string& library() const noexcept { return library_; }
 
@@ -357,11 +429,18 @@ class KeyboardInterrupt : public BaseException {
   KeyboardInterrupt() : BaseException("interrupted by SIGINT (Ctrl-C): the main task was cancelled") {}
 };
 
-/// Throws the OSError subclass that fits `code` (an errno value), with a message
-/// made of `what` and the system's text for the code.
+/// Throws the OSError subclass that fits `code` (an errno value), as Python maps
+/// errnos to classes (PEP 3151; ETIMEDOUT excepted, see OSError), with a message made
+/// of `what` and the system's text for the code.
 [[noreturn]] void throw_os_error(int code, const std::string& what);
 /// The exception throw_os_error would throw, without throwing it.
 std::exception_ptr make_os_error(int code, const std::string& what);
+/// Throws the OSError subclass that fits `code` for a call about a file: filename()
+/// is `filename`, strerror() the system's text, and what() Python's
+/// "[Errno 2] No such file or directory: 'path'".
+[[noreturn]] void throw_os_error_with_filename(int code, const std::string& filename);
+/// The exception throw_os_error_with_filename would throw, without throwing it.
+std::exception_ptr make_os_error_with_filename(int code, const std::string& filename);
 
 /// The one-line description of any exception_ptr: "TypeName: what()" (also for
 /// CancelledError and KeyboardInterrupt). Never throws; unknown exception types are

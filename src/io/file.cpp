@@ -22,9 +22,10 @@ namespace {
 constexpr std::uint64_t kAtPosition = ~std::uint64_t{0};
 constexpr std::size_t kChunk = 1 << 20;  // one operation's most, for whole-file reads
 
-[[noreturn]] void fail(int err, const char* what, const std::string& path) {
-  throw_os_error(err, std::string(what) + " '" + path + "'");
-}
+constexpr const char* kClosed = "I/O operation on closed file.";  // Python's words
+
+/// The OSError subclass for `err`, filename() `path`, what() as Python's.
+[[noreturn]] void fail(int err, const std::string& path) { throw_os_error_with_filename(err, path); }
 
 /// The outcome of one operation run on a thread: bytes or -errno.
 struct ThreadResult {
@@ -76,6 +77,8 @@ Task<ThreadResult> on_thread(std::shared_ptr<FileCore> core, IoOp::Code code, st
 
 /// One operation: bytes transferred (reads: appended to `out`). Moves the
 /// position by them when `advance`. Throws OSError naming the path, CancelledError.
+/// An operation interrupted by a signal is run again (PEP 475), as the thread's
+/// retry_eintr does on epoll.
 Task<std::size_t> transfer(std::shared_ptr<FileCore> core, IoOp::Code code, std::uint64_t offset,
                            std::size_t n, std::string_view data, std::string* out, bool advance) {
   Reactor& reactor = get_running_loop().reactor();
@@ -98,9 +101,11 @@ Task<std::size_t> transfer(std::shared_ptr<FileCore> core, IoOp::Code code, std:
       FileCore* c;
       ~End() { c->end(); }
     } end{core.get()};
-    state = co_await FileOpAwaiter(reactor, std::move(state));
-    result = state->result;
-    cancelled = state->cancelled;
+    do {
+      state = co_await FileOpAwaiter(reactor, std::move(state));
+      result = state->result;
+      cancelled = state->cancelled;
+    } while (result == -EINTR && !cancelled);
     if (code == IoOp::Code::read && result > 0 && out)
       out->append(state->bytes.data(), static_cast<std::size_t>(result));
   } else {
@@ -109,10 +114,9 @@ Task<std::size_t> transfer(std::shared_ptr<FileCore> core, IoOp::Code code, std:
     if (out) out->append(r.data);
   }
   if (result < 0) {
-    if (cancelled && result == -ECANCELED) throw CancelledError();
-    fail(static_cast<int>(-result),
-         code == IoOp::Code::read ? "reading" : code == IoOp::Code::write ? "writing" : "syncing",
-         core->path());
+    // The kernel took the operation back (or interrupted it for the cancel).
+    if (cancelled && (result == -ECANCELED || result == -EINTR)) throw CancelledError();
+    fail(static_cast<int>(-result), core->path());
   }
   if (advance) core->position += static_cast<std::uint64_t>(result);
   if (cancelled) throw CancelledError();
@@ -122,8 +126,9 @@ Task<std::size_t> transfer(std::shared_ptr<FileCore> core, IoOp::Code code, std:
 /// Reads until `n` bytes or the end (n < 0: until the end).
 Task<std::string> read_full(std::shared_ptr<FileCore> core, bool at_position, std::uint64_t offset,
                             std::ptrdiff_t n) {
+  if (!core) throw ValueError(kClosed);  // a default-constructed AsyncFile
   core->check_open(false);
-  if (!at_position && !core->seekable) fail(ESPIPE, "read_at on", core->path());
+  if (!at_position && !core->seekable) fail(ESPIPE, core->path());
   std::string out;
   std::size_t want;
   if (n >= 0) {
@@ -150,8 +155,9 @@ Task<std::string> read_full(std::shared_ptr<FileCore> core, bool at_position, st
 
 Task<std::size_t> write_full(std::shared_ptr<FileCore> core, bool at_position, std::uint64_t offset,
                              std::string_view data) {
+  if (!core) throw ValueError(kClosed);
   core->check_open(true);
-  if (!at_position && !core->seekable) fail(ESPIPE, "write_at on", core->path());
+  if (!at_position && !core->seekable) fail(ESPIPE, core->path());
   std::size_t done = 0;
   while (done < data.size()) {
     std::size_t ask = data.size() - done;
@@ -161,7 +167,7 @@ Task<std::size_t> write_full(std::shared_ptr<FileCore> core, bool at_position, s
                     : offset + done;
     const std::size_t put =
         co_await transfer(core, IoOp::Code::write, at, ask, data.substr(done, ask), nullptr, at_position);
-    if (put == 0) fail(EIO, "writing (no progress)", core->path());
+    if (put == 0) fail(EIO, core->path());  // no progress
     done += put;
   }
   co_return done;
@@ -206,40 +212,36 @@ int parse_mode(const std::string& mode) {
 }  // namespace detail
 
 Task<std::string> AsyncFile::read(std::ptrdiff_t n) const {
-  if (!core_) throw ValueError("I/O operation on closed file");
   return detail::read_full(core_, true, 0, n);
 }
 
 Task<std::string> AsyncFile::read_at(std::uint64_t offset, std::size_t n) const {
-  if (!core_) throw ValueError("I/O operation on closed file");
   return detail::read_full(core_, false, offset, static_cast<std::ptrdiff_t>(n));
 }
 
 Task<std::size_t> AsyncFile::write(std::string_view data) const {
-  if (!core_) throw ValueError("I/O operation on closed file");
   return detail::write_full(core_, true, 0, data);
 }
 
 Task<std::size_t> AsyncFile::write_at(std::uint64_t offset, std::string_view data) const {
-  if (!core_) throw ValueError("I/O operation on closed file");
   return detail::write_full(core_, false, offset, data);
 }
 
 Task<void> AsyncFile::fsync() const {
-  if (!core_) throw ValueError("I/O operation on closed file");
+  if (!core_ || core_->closed()) throw ValueError(detail::kClosed);
   auto core = core_;
-  if (core->closed()) throw ValueError("I/O operation on closed file '" + core->path() + "'");
   co_await detail::transfer(core, detail::IoOp::Code::fsync, 0, 0, {}, nullptr, false);
 }
 
 Task<void> AsyncFile::close() const {
   if (!core_) co_return;
   const int err = core_->close();
-  if (err != 0) detail::fail(err, "closing", core_->path());
+  if (err != 0) detail::fail(err, core_->path());
 }
 
 std::uint64_t AsyncFile::seek(std::int64_t offset, int whence) const {
-  if (!core_ || core_->closed()) throw ValueError("I/O operation on closed file");
+  if (!core_ || core_->closed()) throw ValueError(detail::kClosed);
+  core_->check_seekable("seek");
   std::int64_t base;
   if (whence == SEEK_SET) {
     base = 0;
@@ -247,7 +249,7 @@ std::uint64_t AsyncFile::seek(std::int64_t offset, int whence) const {
     base = static_cast<std::int64_t>(core_->position);
   } else if (whence == SEEK_END) {
     struct stat st {};
-    if (::fstat(core_->fd(), &st) != 0) detail::fail(errno, "seeking in", core_->path());
+    if (::fstat(core_->fd(), &st) != 0) detail::fail(errno, core_->path());
     base = st.st_size;
   } else {
     throw ValueError("seek: whence must be SEEK_SET (0), SEEK_CUR (1) or SEEK_END (2), not " +
@@ -261,7 +263,8 @@ std::uint64_t AsyncFile::seek(std::int64_t offset, int whence) const {
 }
 
 std::uint64_t AsyncFile::tell() const {
-  if (!core_ || core_->closed()) throw ValueError("I/O operation on closed file");
+  if (!core_ || core_->closed()) throw ValueError(detail::kClosed);
+  core_->check_seekable("tell");
   return core_->position;
 }
 
@@ -281,16 +284,27 @@ int AsyncFile::fileno() const noexcept { return core_ ? core_->fd() : -1; }
 
 Task<AsyncFile> open_file(std::string path, std::string mode) {
   const int flags = detail::parse_mode(mode);
+  // The system would see only the part before it, a file other than the one named.
+  if (path.find('\0') != std::string::npos)
+    throw ValueError("open_file: embedded null byte in the path (" + std::to_string(path.size()) +
+                     " bytes): a path ends at its first NUL");
   // open() can block (a network file system, a slow disk): off the loop thread,
   // as aiofiles does.
   // The future is made outside the co_await expression: g++ 12 destroys a
   // lambda temporary inside one twice.
   auto opening = to_thread([path, flags]() -> int {
     const int fd = detail::retry_eintr([&] { return ::open(path.c_str(), flags, 0666); });
-    return fd < 0 ? -errno : fd;
+    if (fd < 0) return -errno;
+    // Linux opens a directory for reading; Python's open() refuses it there and then.
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+      ::close(fd);
+      return -EISDIR;
+    }
+    return fd;
   });
   const int fd = co_await opening;
-  if (fd < 0) detail::fail(-fd, "opening", path);
+  if (fd < 0) detail::fail(-fd, path);
   auto core = std::make_shared<detail::FileCore>(fd, std::move(path), std::move(mode), flags);
   core->seekable = ::lseek(fd, 0, SEEK_CUR) >= 0;  // not a pipe, FIFO, socket or tty
   if (flags & O_APPEND) {

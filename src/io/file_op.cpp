@@ -19,11 +19,28 @@ bool FileCore::writable() const noexcept { return (flags_ & O_ACCMODE) != O_RDON
 bool FileCore::appending() const noexcept { return (flags_ & O_APPEND) != 0; }
 
 void FileCore::check_open(bool write) const {
-  if (closing_) throw ValueError("I/O operation on closed file '" + path_ + "'");
-  if (write ? !writable() : !readable())
-    throw OSError(EBADF, std::string(write ? "write" : "read") + ": '" + path_ +
-                             "' was not opened for " + (write ? "writing" : "reading") +
-                             " (mode '" + mode_ + "')");
+  if (closing_) throw ValueError("I/O operation on closed file.");  // Python's words
+  // Python raises io.UnsupportedOperation before any system call; EBADF is what
+  // the call would have said.
+  if (write && !writable())
+    throw UnsupportedOperation(EBADF,
+                               "write: '" + path_ + "' was opened for reading only (mode '" + mode_ +
+                                   "'): open it with 'w', 'a', 'x' or 'r+' to write",
+                               path_);
+  if (!write && !readable())
+    throw UnsupportedOperation(EBADF,
+                               "read: '" + path_ + "' was opened for writing only (mode '" + mode_ +
+                                   "'): open it with 'r' or a '+' mode to read",
+                               path_);
+}
+
+void FileCore::check_seekable(const char* what) const {
+  if (!seekable)
+    throw UnsupportedOperation(ESPIPE,
+                               std::string(what) + ": '" + path_ +
+                                   "' is not seekable (a pipe, FIFO, socket or terminal): "
+                                   "read and write it in order, without offsets",
+                               path_);
 }
 
 void FileCore::end() noexcept {

@@ -43,8 +43,11 @@ class FileCore {
   /// descriptor's own stream (no offsets; read_at/write_at are ESPIPE).
   bool seekable = true;
 
-  /// Throws ValueError if closed, OSError(EBADF) if the mode forbids `write`.
+  /// Throws ValueError if closed, UnsupportedOperation (EBADF) if the mode forbids
+  /// reading (write false) or writing (write true).
   void check_open(bool write) const;
+  /// Throws UnsupportedOperation (ESPIPE) naming `what` if the file is not seekable.
+  void check_seekable(const char* what) const;
   /// An operation starts/ends: close() defers the real close until none runs.
   void begin() noexcept { ++in_flight_; }
   void end() noexcept;
