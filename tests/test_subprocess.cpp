@@ -116,6 +116,13 @@ TEST(Subprocess, CwdAndEnv) {
 TEST(Subprocess, MissingProgramIsFileNotFound) {
   lanes::run([]() -> lanes::Task<void> {
     EXPECT_THROW(co_await lanes::create_subprocess_exec("lanes-no-such-program-xyz"), lanes::FileNotFoundError);
+    try {
+      co_await lanes::create_subprocess_exec("lanes-no-such-program-xyz");
+      ADD_FAILURE() << "a missing program started";
+    } catch (const lanes::FileNotFoundError& e) {  // Python names the program, as filename
+      EXPECT_EQ(e.filename(), "lanes-no-such-program-xyz");
+      EXPECT_STREQ(e.what(), "[Errno 2] No such file or directory: 'lanes-no-such-program-xyz'");
+    }
   }());
 }
 

@@ -332,7 +332,7 @@ Process spawn_now(std::vector<std::string> argv, const SubprocessOptions& option
   pid_t pid = -1;
   const int rc = use_path ? ::posix_spawnp(&pid, args[0], actions.get(), attr.get(), args.data(), env)
                           : ::posix_spawn(&pid, args[0], actions.get(), attr.get(), args.data(), env);
-  if (rc != 0) throw_os_error(rc, "starting '" + argv[0] + "'");
+  if (rc != 0) throw_os_error_with_filename(rc, argv[0]);  // Python names the program as filename
 
   auto child = std::make_shared<detail::ChildState>();
   child->pid = pid;
