@@ -316,6 +316,7 @@ bool ProcessSupervisor::put_frame_locked(ProcessWorker& w) {
   }
   ring_traffic_ = true;
   if (ring_should_wake(ring)) ring_futex_wake(ring);
+  if (asleep_.load(std::memory_order_relaxed)) wake_locked();  // see asleep_
   if (fits) {
     w.segments.clear();
     if (w.prefix.capacity() > 4096) w.prefix.release_memory();
@@ -519,7 +520,9 @@ void ProcessSupervisor::loop(Lock& lock) {
     // An answer found while spinning, or one that came while the doorbell was being
     // armed: look without sleeping (the reactor may hold exits and wake-ups too).
     if ((spin && spin_for_answers()) || !arm_doorbell()) timeout = std::chrono::nanoseconds(0);
+    if (timeout.count() != 0) asleep_.store(true, std::memory_order_relaxed);
     reactor_->poll(timeout);
+    asleep_.store(false, std::memory_order_relaxed);
     // Awake: workers need not ring any more (saves them the write).
     for (ShmRing* ring : answer_rings_) ring->waiter.store(0, std::memory_order_relaxed);
     lock.lock();
