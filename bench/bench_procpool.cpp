@@ -81,6 +81,14 @@ double timed_each(int n, std::vector<double>& each, F&& one) {
   return std::chrono::duration<double>(t0 - start).count();
 }
 
+/// The q-quantile (0..1) of every timed call of every run, in microseconds.
+double quantile_us(std::vector<double> each, double q) {
+  if (each.empty()) return 0;
+  auto at = each.begin() + static_cast<std::ptrdiff_t>(static_cast<double>(each.size() - 1) * q);
+  std::nth_element(each.begin(), at, each.end());
+  return *at * 1e6;
+}
+
 /// The median of every timed call of every run, in microseconds.
 double median_us(std::vector<double>& each) {
   if (each.empty()) return 0;
@@ -118,12 +126,13 @@ void floor_round_trip(int reps) {
 
 void print_round_trip(const char* workload, std::size_t workers, int n, double s,
                       std::vector<double>& each) {
+  const double p99 = quantile_us(each, 0.99);
   std::printf("{\"workload\": \"%s\", \"workers\": %zu, \"tasks\": %d, \"us_per_task\": %.3f, "
-              "\"median_us\": %.3f}\n",
-              workload, workers, n, s / n * 1e6, median_us(each));
+              "\"median_us\": %.3f, \"p99_us\": %.3f}\n",
+              workload, workers, n, s / n * 1e6, median_us(each), p99);
 }
 
-void round_trip(int reps, std::size_t workers) {
+void round_trip(int reps, std::size_t workers, bool variants) {
   lanes::ProcessPoolExecutor pool(workers);
   for (int i = 0; i < 200; ++i) pool.submit(tiny, i).result();  // workers up and warm
   const int n = 5000;
@@ -135,6 +144,7 @@ void round_trip(int reps, std::size_t workers) {
   };
   const double s = best_of(reps, [&] { return timed_each(n, each, one); });
   print_round_trip("round_trip", workers, n, s, each);
+  if (!variants) return;
 
   // The same from a thread this program started (not the one that made the pool).
   std::vector<double> each_thread;
@@ -275,10 +285,10 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
   }
   const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
-  if (only.empty() || only == "round_trip") {
-    floor_round_trip(reps);
-    round_trip(reps, workers);
-  }
+  if (only.empty() || only == "round_trip") floor_round_trip(reps);
+  // --only main: the round trip from main() alone (for perf stat / strace of it).
+  if (only.empty() || only == "round_trip" || only == "main")
+    round_trip(reps, workers, only != "main");
   if (only.empty() || only == "round_trip" || only == "cold") round_trip_cold(reps, workers);
   if (only.empty() || only == "map") map_throughput(reps, workers);
   if (only.empty() || only == "fib") fib_speedup(reps, workers);
