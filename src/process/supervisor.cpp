@@ -314,10 +314,14 @@ bool ProcessSupervisor::put_frame_locked(ProcessWorker& w) {
     wake_locked();  // the supervisor thread completes the jobs
     return false;
   }
-  ring_traffic_ = true;
   if (ring_should_wake(ring)) ring_futex_wake(ring);
-  if (asleep_.load(std::memory_order_relaxed)) wake_locked();  // see asleep_
   if (fits) {
+    // The answer will likely come through the ring too: spin for it after this pass,
+    // and have a sleeping supervisor wake now (see asleep_). Not for a frame through
+    // the socket: its answer is large too, comes through the socket, which the spin
+    // does not watch, and would wait for the spin's end.
+    ring_traffic_ = true;
+    if (asleep_.load(std::memory_order_relaxed)) wake_locked();
     w.segments.clear();
     if (w.prefix.capacity() > 4096) w.prefix.release_memory();
   }
