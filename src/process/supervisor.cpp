@@ -288,18 +288,24 @@ void ProcessSupervisor::send_frame_locked(ProcessWorker& w, const std::vector<Pr
       if (w.deadline < sleep_until_) wake_locked();
     }
   }
-  if (!put_frame_locked(w)) return;
-  flush_locked(w);
+  put_frame_locked(w);
 }
 
-bool ProcessSupervisor::put_frame_locked(ProcessWorker& w) {
-  // Returns true if the frame goes through the socket (the ring then says so).
+void ProcessSupervisor::put_frame_locked(ProcessWorker& w) {
   ShmRing& ring = w.shared.get()->requests;
   std::size_t size = 0;
   for (std::string_view part : w.segments) size += part.size();
   const bool fits = size <= kRingSlot;
-  const bool put = fits ? ring_put(ring, RingRecord::frame, w.segments.data(), w.segments.size(), size)
-                        : ring_put(ring, RingRecord::via_socket, nullptr, 0, 0);
+  bool put = false;
+  if (fits) {
+    put = ring_put(ring, RingRecord::frame, w.segments.data(), w.segments.size(), size);
+  } else {
+    // The bytes go first and the record that announces them after: the worker reads the
+    // socket only once it sees the record, and then finds the frame (or as much as fit)
+    // there instead of blocking in read() for it (one wake-up fewer per large frame).
+    flush_locked(w);
+    put = ring_put(ring, RingRecord::via_socket, nullptr, 0, 0);
+  }
   if (!put) {
     // One frame in flight per worker leaves the ring empty at every send, so this is
     // a broken worker (it never took the last one): kill it; its exit (seen by the
@@ -312,7 +318,7 @@ bool ProcessSupervisor::put_frame_locked(ProcessWorker& w) {
                                 " was full; the worker was killed and replaced")));
     w.deadline = ProcessClock::time_point::max();
     wake_locked();  // the supervisor thread completes the jobs
-    return false;
+    return;
   }
   if (ring_should_wake(ring)) ring_futex_wake(ring);
   if (fits) {
@@ -325,7 +331,6 @@ bool ProcessSupervisor::put_frame_locked(ProcessWorker& w) {
     w.segments.clear();
     if (w.prefix.capacity() > 4096) w.prefix.release_memory();
   }
-  return !fits;
 }
 
 void ProcessSupervisor::flush_locked(ProcessWorker& w) noexcept {

@@ -134,9 +134,9 @@ class ProcessSupervisor final : public ProcessPoolCore {
   void flush_locked(ProcessWorker& w) noexcept;
   void read_locked(ProcessWorker& w);
   void read_ring_locked(ProcessWorker& w);
-  // Puts the frame of w.segments in w's request ring, or a record saying it comes
-  // through the socket; true if the socket must still carry it.
-  bool put_frame_locked(ProcessWorker& w);
+  // Sends the frame of w.segments: into w's request ring, or (over a ring slot) into
+  // the socket, followed by a ring record saying so.
+  void put_frame_locked(ProcessWorker& w);
   bool spin_for_answers() noexcept;
   bool arm_doorbell() noexcept;
   void take_answer_locked(ProcessWorker& w, const FrameHeader& h, std::string_view payload);
