@@ -1,12 +1,17 @@
 // Process pool benchmarks (bench/procpool.sh runs them beside bench/peers/procpool_python.py):
 //   floor       two processes bouncing 40 bytes over a socketpair: what the machine
 //               allows a round trip right now (no pool, no threads)
-//   round_trip  submit(tiny).result() one after the other: the latency of one task
+//   round_trip  submit(tiny).result() one after the other: the latency of one task;
+//               also from a thread the program started, from inside an event loop
+//               (co_await), and cold (the first calls of a fresh pool, worker start
+//               excluded)
 //   map         map(square, N ints) at several chunk sizes and with the automatic one
 //   fib         CPU-bound fib jobs: sequential against a pool of one worker per core
 // Prints one JSON object per line. Wall time throughout (the work happens in workers);
 // each figure is the best of --reps runs.
+#include <lanes/loop.hpp>
 #include <lanes/process_pool.hpp>
+#include <lanes/task.hpp>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +81,14 @@ double timed_each(int n, std::vector<double>& each, F&& one) {
   return std::chrono::duration<double>(t0 - start).count();
 }
 
+/// The q-quantile (0..1) of every timed call of every run, in microseconds.
+double quantile_us(std::vector<double> each, double q) {
+  if (each.empty()) return 0;
+  auto at = each.begin() + static_cast<std::ptrdiff_t>(static_cast<double>(each.size() - 1) * q);
+  std::nth_element(each.begin(), at, each.end());
+  return *at * 1e6;
+}
+
 /// The median of every timed call of every run, in microseconds.
 double median_us(std::vector<double>& each) {
   if (each.empty()) return 0;
@@ -111,21 +124,74 @@ void floor_round_trip(int reps) {
               n, s / n * 1e6, median_us(each));
 }
 
-void round_trip(int reps, std::size_t workers) {
+void print_round_trip(const char* workload, std::size_t workers, int n, double s,
+                      std::vector<double>& each) {
+  const double p99 = quantile_us(each, 0.99);
+  std::printf("{\"workload\": \"%s\", \"workers\": %zu, \"tasks\": %d, \"us_per_task\": %.3f, "
+              "\"median_us\": %.3f, \"p99_us\": %.3f}\n",
+              workload, workers, n, s / n * 1e6, median_us(each), p99);
+}
+
+void round_trip(int reps, std::size_t workers, bool variants) {
   lanes::ProcessPoolExecutor pool(workers);
   for (int i = 0; i < 200; ++i) pool.submit(tiny, i).result();  // workers up and warm
   const int n = 5000;
   std::vector<double> each;
   int i = 0;
-  const double s = best_of(reps, [&] {
-    return timed_each(n, each, [&] {
-      if (pool.submit(tiny, i).result() != i) std::abort();
-      ++i;
-    });
-  });
-  std::printf("{\"workload\": \"round_trip\", \"workers\": %zu, \"tasks\": %d, \"us_per_task\": %.3f, "
-              "\"median_us\": %.3f}\n",
-              workers, n, s / n * 1e6, median_us(each));
+  auto one = [&] {
+    if (pool.submit(tiny, i).result() != i) std::abort();
+    ++i;
+  };
+  const double s = best_of(reps, [&] { return timed_each(n, each, one); });
+  print_round_trip("round_trip", workers, n, s, each);
+  if (!variants) return;
+
+  // The same from a thread this program started (not the one that made the pool).
+  std::vector<double> each_thread;
+  double s_thread = 0;
+  std::thread([&] { s_thread = best_of(reps, [&] { return timed_each(n, each_thread, one); }); }).join();
+  print_round_trip("round_trip_thread", workers, n, s_thread, each_thread);
+
+  // From a task on an event loop: co_await completes through the loop's wake-up.
+  std::vector<double> each_loop;
+  double s_loop = 1e300;
+  for (int r = 0; r < reps; ++r) {
+    auto task = [&]() -> lanes::Task<double> {
+      const auto start = Clock::now();
+      auto t0 = start;
+      for (int k = 0; k < n; ++k) {
+        if (co_await pool.submit(tiny, k) != k) std::abort();
+        const auto t1 = Clock::now();
+        each_loop.push_back(std::chrono::duration<double>(t1 - t0).count());
+        t0 = t1;
+      }
+      co_return std::chrono::duration<double>(t0 - start).count();
+    };
+    s_loop = std::min(s_loop, lanes::run(task()));
+  }
+  print_round_trip("round_trip_loop", workers, n, s_loop, each_loop);
+}
+
+/// The first calls of fresh pools, the workers started beforehand (one call each) and
+/// then left idle for 50 ms: what a program that calls now and then sees.
+void round_trip_cold(int reps, std::size_t workers) {
+  std::vector<double> each;
+  const int n = 20;
+  double total = 0;
+  for (int r = 0; r < 5 * reps; ++r) {
+    lanes::ProcessPoolExecutor pool(workers);
+    std::vector<lanes::Future<int>> warm;
+    for (std::size_t w = 0; w < workers; ++w) warm.push_back(pool.submit(tiny, 0));
+    for (auto& f : warm) f.result();
+    for (int k = 0; k < n; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(k == 0 ? 50 : 2));
+      const auto t0 = Clock::now();
+      if (pool.submit(tiny, k).result() != k) std::abort();
+      each.push_back(seconds_since(t0));
+      total += each.back();
+    }
+  }
+  print_round_trip("round_trip_cold", workers, static_cast<int>(each.size()), total, each);
 }
 
 void map_throughput(int reps, std::size_t workers) {
@@ -219,10 +285,11 @@ int main(int argc, char** argv) {
     else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
   }
   const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
-  if (only.empty() || only == "round_trip") {
-    floor_round_trip(reps);
-    round_trip(reps, workers);
-  }
+  if (only.empty() || only == "round_trip") floor_round_trip(reps);
+  // --only main: the round trip from main() alone (for perf stat / strace of it).
+  if (only.empty() || only == "round_trip" || only == "main")
+    round_trip(reps, workers, only != "main");
+  if (only.empty() || only == "round_trip" || only == "cold") round_trip_cold(reps, workers);
   if (only.empty() || only == "map") map_throughput(reps, workers);
   if (only.empty() || only == "fib") fib_speedup(reps, workers);
   return 0;

@@ -46,9 +46,16 @@ __attribute__((constructor)) void lanes_process_worker_hook() {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (parent != 0 && ::getppid() != parent) ::_exit(0);
   ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // not inherited by programs a task starts
+  ::fcntl(kWorkerDoorbellFd, F_SETFD, FD_CLOEXEC);
   g_worker_socket = fd;
   WorkerSharedState* shared = map_worker_shared_state();
-  const int status = run_process_worker(fd, shared);
+  if (!shared) {
+    // The pool sends its calls through the shared rings: without them, nothing to do.
+    std::fprintf(stderr, "lanes worker %d: could not map the memory shared with the pool\n",
+                 static_cast<int>(::getpid()));
+    ::_exit(3);
+  }
+  const int status = run_process_worker(fd, *shared, kWorkerDoorbellFd);
   std::fflush(nullptr);
   ::_exit(status);
 }

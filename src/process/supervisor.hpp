@@ -2,14 +2,21 @@
 //
 // One mutex guards everything below. The supervisor thread (started on first submit)
 // waits in a Reactor (lanes/detail/io/reactor.hpp, whichever backend Reactor::create
-// picks) on the worker sockets, their pidfds and an eventfd; it alone spawns, reads,
-// reaps and kills workers, and it alone touches the reactor. A submitting thread may send a frame to an idle
-// worker itself (one thread hop fewer on the round trip). Futures are completed by
-// the supervisor thread with the mutex released, so a done callback may submit again.
+// picks) on the worker sockets, their pidfds, a wake-up eventfd and the doorbell
+// eventfd; it alone spawns, reads, reaps and kills workers, and it alone touches the
+// reactor. Frames travel through a shared-memory ring per worker and direction
+// (shm_ring.hpp; the socket carries frames over a ring slot and tells of a worker's
+// end). A submitting thread may put a frame in an idle worker's ring itself (one
+// thread hop fewer on the round trip). After a pass that saw ring traffic the
+// supervisor thread watches the answer rings for a bounded time before it sleeps in
+// the reactor; asleep, a worker with an answer rings the doorbell. Futures are
+// completed by the supervisor thread with the mutex released, so a done callback may
+// submit again.
 #pragma once
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -39,9 +46,9 @@ class ProcessSupervisor;
 /// id, so a worker freed meanwhile is skipped); the events are handled once poll()
 /// has returned and the mutex is held again.
 struct ProcessWatcher : IoWatcher {
-  enum class Source : std::uint8_t { wake, socket, exit };
+  enum class Source : std::uint8_t { wake, socket, exit, doorbell };
   ProcessSupervisor* owner = nullptr;
-  std::uint64_t worker = 0;  // the worker's id; 0 for the wake-up eventfd
+  std::uint64_t worker = 0;  // the worker's id; 0 for the two eventfds
   Source source = Source::wake;
 };
 
@@ -59,7 +66,7 @@ struct ProcessWorker {
   pid_t pid = -1;
   int socket = -1;  // -1 once closed
   int pidfd = -1;
-  SharedStateMapping shared;  // says whether it took in its frame before dying
+  SharedStateMapping shared;  // whether it took in its frame before dying; the rings
   State state = State::idle;
 
   // The frame being sent: the prefix below, then the jobs' argument bytes.
@@ -77,7 +84,8 @@ struct ProcessWorker {
   std::chrono::nanoseconds timeout{0};
   std::size_t tasks_done = 0;
 
-  FrameReceiver in;
+  FrameReceiver in;       // answers over a ring slot, from the socket
+  FrameReceiver ring_in;  // answers copied out of the answer ring
   bool answered_this_pass = false;  // its frame views must live until completions ran
   bool killed = false;              // SIGKILLed by the pool: its exit is no crash
   ProcessClock::time_point exit_deadline = ProcessClock::time_point::max();
@@ -125,6 +133,12 @@ class ProcessSupervisor final : public ProcessPoolCore {
                          bool initializer);
   void flush_locked(ProcessWorker& w) noexcept;
   void read_locked(ProcessWorker& w);
+  void read_ring_locked(ProcessWorker& w);
+  // Sends the frame of w.segments: into w's request ring, or (over a ring slot) into
+  // the socket, followed by a ring record saying so.
+  void put_frame_locked(ProcessWorker& w);
+  bool spin_for_answers() noexcept;
+  bool arm_doorbell() noexcept;
   void take_answer_locked(ProcessWorker& w, const FrameHeader& h, std::string_view payload);
   void on_exit_locked(ProcessWorker& w);
   void close_socket_locked(ProcessWorker& w) noexcept;
@@ -151,6 +165,25 @@ class ProcessSupervisor final : public ProcessPoolCore {
   std::unique_ptr<Reactor> reactor_;  // the supervisor thread's alone
   int event_ = -1;                     // the wake-up eventfd
   ProcessWatcher wake_watch_;
+  int doorbell_ = -1;  // the eventfd workers write when an answer waits and we sleep
+  ProcessWatcher doorbell_watch_;
+  // Invariant: true from a wake_locked() that wrote the wake-up eventfd until the
+  // supervisor thread has read it (both under the mutex); read without the mutex by
+  // the supervisor's spin, which then stops (relaxed: the eventfd itself carries the
+  // news, this only cuts the spin short).
+  std::atomic<bool> poke_{false};
+  // The answer rings of every worker, copied under the mutex before the supervisor
+  // thread lets go of it to spin or sleep; the supervisor thread's alone (it alone
+  // frees workers, and only after the next pass).
+  std::vector<ShmRing*> answer_rings_;
+  // Invariant: true only while the supervisor thread is in (or about to enter) a
+  // reactor poll that may block; written by it alone. A thread that puts a frame in a
+  // ring while it is true wakes it, so that it wakes up while the worker runs the call
+  // and spins for the answer, instead of being woken by the doorbell once the answer
+  // is there (one wake-up fewer in series on a cold round trip). Only a hint: the
+  // doorbell handshake is what guarantees the answer is seen.
+  std::atomic<bool> asleep_{false};
+  bool ring_traffic_ = false;  // this pass sent or took a ring frame: spin before sleeping
   // Filled by on_watch during poll(), read after it; the supervisor thread's alone.
   std::vector<ProcessEvent> ready_;
   bool ready_overflow_ = false;  // an event could not be noted: look at every worker

@@ -65,7 +65,7 @@ void ProcessSupervisor::spawn_locked() {
   while (queue_.size() > ready && live_ < config_.max_workers && broken_.empty()) {
     SpawnedWorker s;
     try {
-      s = spawn_worker();
+      s = spawn_worker(doorbell_);
     } catch (const std::exception& e) {
       break_pool_locked(e.what());
       return;
@@ -134,6 +134,33 @@ void ProcessSupervisor::read_locked(ProcessWorker& w) {
                          ") was killed and replaced")));
       return;
     }
+  }
+}
+
+void ProcessSupervisor::read_ring_locked(ProcessWorker& w) {
+  if (w.answered_this_pass || !w.shared.get()) return;
+  ShmRing& ring = w.shared.get()->answers;
+  if (!ring_ready(ring)) return;
+  try {
+    const RingTake took = ring_take(ring, [&](const char* body, std::size_t size) {
+      auto [room, room_size] = w.ring_in.prepare();  // ≥ 64 KiB > kRingSlot
+      std::memcpy(room, body, std::min(size, room_size));
+      w.ring_in.commit(std::min(size, room_size));
+    });
+    if (took == RingTake::corrupt || took == RingTake::via_socket)
+      throw WireFormatError("the answer ring holds a malformed record");
+    FrameHeader header;
+    std::string_view payload;
+    if (took == RingTake::frame) {
+      if (!w.ring_in.next(header, payload))
+        throw WireFormatError("an answer ring record held part of a frame, not a whole one");
+      ring_traffic_ = true;
+      take_answer_locked(w, header, payload);
+    }
+  } catch (const WireFormatError& e) {
+    kill_locked(w, std::make_exception_ptr(WireFormatError(
+                       std::string(e.what()) + "; the worker (pid " + std::to_string(w.pid) +
+                       ") was killed and replaced")));
   }
 }
 
@@ -212,7 +239,12 @@ void ProcessSupervisor::retire_locked(ProcessWorker& w) noexcept {
   if (w.state == ProcessWorker::State::initializing) --starting_;
   w.state = ProcessWorker::State::dying;
   --live_;
-  close_socket_locked(w);  // the worker reads EOF and exits
+  if (WorkerSharedState* shared = w.shared.get()) {
+    // No more calls: a worker waiting on its ring sees it closed and exits.
+    shared->requests.closed.store(1, std::memory_order_seq_cst);
+    if (ring_should_wake(shared->requests)) ring_futex_wake(shared->requests);
+  }
+  close_socket_locked(w);  // a worker reading a large frame sees EOF and exits
   w.exit_deadline = ProcessClock::now() + kExitGrace;
 }
 
@@ -240,7 +272,8 @@ void ProcessSupervisor::kill_locked(ProcessWorker& w, std::exception_ptr error) 
 }
 
 void ProcessSupervisor::on_exit_locked(ProcessWorker& w) {
-  if (w.socket >= 0 && !w.answered_this_pass) read_locked(w);  // its last answer first
+  read_ring_locked(w);  // its last answer first
+  if (w.socket >= 0 && !w.answered_this_pass) read_locked(w);
   int status = 0;
   const pid_t r = ::waitpid(w.pid, &status, w.pidfd >= 0 ? WNOHANG : 0);
   if (r == 0) return;  // not yet

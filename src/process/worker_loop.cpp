@@ -1,9 +1,12 @@
-// The loop a process-pool worker runs: read a call frame, run the registered
-// function, write the answer. Single-threaded and blocking; it ends on EOF (the pool
-// closed the socket, or died) and the start-up hook then _exit()s.
+// The loop a process-pool worker runs: take a call frame from the request ring (or the
+// socket, for a large one), run the registered function, put the answer in the answer
+// ring (or the socket). Single-threaded; it ends when the pool closes the ring or the
+// socket (a worker whose pool died is killed by PR_SET_PDEATHSIG) and the start-up
+// hook then _exit()s.
 #include "worker_loop.hpp"
 
 #include <sys/socket.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,10 +18,12 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <algorithm>
 
 #include "lanes/detail/io/syscall.hpp"
 #include "lanes/detail/process/call_runner.hpp"
 #include "lanes/detail/process/process_registry.hpp"
+#include "lanes/detail/process/shm_ring.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/detail/process/wire_types.hpp"
 #include "worker_spawn.hpp"
@@ -48,23 +53,99 @@ std::string missing_in_worker(std::string_view function, bool other_signature) {
 }
 
 /// Right after an answer, a caller that waits for it often sends the next call
-/// within microseconds: look for it with non-blocking reads for a bounded time
-/// (kSpin) before sleeping in read(), which spares the wake-up of this process on
-/// that path. Returns what recv returned, or -1 when nothing came (then block).
-/// Bounded, and only after an answer: an idle worker uses no CPU.
-ssize_t poll_briefly(int fd, char* room, std::size_t size) noexcept {
-  constexpr auto kSpin = std::chrono::microseconds(30);
-  const auto until = std::chrono::steady_clock::now() + kSpin;
-  do {
-    const ssize_t r = retry_eintr([&] { return ::recv(fd, room, size, MSG_DONTWAIT); });
-    if (r >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) return r;
-  } while (std::chrono::steady_clock::now() < until);
-  return -1;
+/// within microseconds: the worker looks at its request ring for a bounded time
+/// (kSpin) before it sleeps on the ring's futex, which spares the wake-up of this
+/// process on that path. Bounded, and only after an answer: an idle worker uses no CPU.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Waits until the request ring holds a record or is closed; spins first if `spin`.
+void wait_for_request(ShmRing& ring, bool spin) noexcept {
+  if (spin) {
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (unsigned i = 1;; ++i) {
+      if (ring_ready(ring) || ring.closed.load(std::memory_order_acquire) != 0) return;
+      cpu_relax();
+      // Yield often: with the worker and the supervisor both spinning, the caller just
+      // woken by a completion would otherwise wait for a core (2 cores: seen as 200 µs
+      // round trips without it).
+      if (i % 8 == 0) ::sched_yield();
+      if (i % 64 == 0 && std::chrono::steady_clock::now() >= until) break;
+    }
+  }
+  while (ring_prepare_sleep(ring)) {
+    ring_futex_wait(ring);
+    // Woken (or a spurious return): the producer lowered `waiter`, or look again.
+    ring.waiter.store(0, std::memory_order_relaxed);
+    if (ring_ready(ring) || ring.closed.load(std::memory_order_acquire) != 0) return;
+  }
+}
+
+enum class Next { frame, closed, failed };
+
+/// Gets the next call frame into `in`: from the ring, or from the socket when the ring
+/// says it comes that way.
+Next receive(int fd, ShmRing& ring, FrameReceiver& in, bool spin, FrameHeader& header,
+             std::string_view& payload) {
+  for (;;) {
+    if (in.next(header, payload)) return Next::frame;
+    wait_for_request(ring, spin);
+    spin = false;
+    const RingTake took = ring_take(ring, [&](const char* body, std::size_t size) {
+      auto [room, room_size] = in.prepare();  // ≥ 64 KiB > kRingSlot
+      std::memcpy(room, body, std::min(size, room_size));
+      in.commit(std::min(size, room_size));
+    });
+    switch (took) {
+      case RingTake::frame:
+        if (!in.next(header, payload))
+          throw WireFormatError("a ring record held part of a frame, not a whole one");
+        return Next::frame;
+      case RingTake::via_socket:
+        while (!in.next(header, payload)) {
+          auto [room, size] = in.prepare();
+          const ssize_t r = retry_eintr([&] { return ::read(fd, room, size); });
+          if (r <= 0) return Next::closed;  // the pool closed the socket (or it broke)
+          in.commit(static_cast<std::size_t>(r));
+        }
+        return Next::frame;
+      case RingTake::corrupt:
+        throw WireFormatError("the request ring holds a malformed record");
+      case RingTake::empty:
+        if (ring.closed.load(std::memory_order_acquire) != 0) return Next::closed;
+        break;
+    }
+  }
+}
+
+/// Sends an answer: through the ring when it fits a slot, else the socket. False if
+/// the pool is gone.
+bool answer(int fd, ShmRing& ring, int doorbell, const ByteBuffer& out) noexcept {
+  if (out.size() <= kRingSlot) {
+    const std::string_view part(out.data(), out.size());
+    if (ring_put(ring, RingRecord::frame, &part, 1, out.size())) {
+      if (ring_should_wake(ring)) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(doorbell, &one, sizeof one);
+      }
+      return true;
+    }
+    // No room: the pool has not taken the last answer, which its protocol rules out;
+    // the socket still delivers this one.
+  }
+  return write_all(fd, out.data(), out.size());
 }
 
 }  // namespace
 
-int run_process_worker(int fd, WorkerSharedState* shared) {
+int run_process_worker(int fd, WorkerSharedState& shared, int doorbell) {
   FrameReceiver in;
   ByteBuffer out;
   bool just_answered = false;
@@ -72,14 +153,9 @@ int run_process_worker(int fd, WorkerSharedState* shared) {
     FrameHeader header;
     std::string_view payload;
     try {
-      while (!in.next(header, payload)) {
-        auto [room, size] = in.prepare();
-        ssize_t r = -1;
-        if (std::exchange(just_answered, false)) r = poll_briefly(fd, room, size);
-        if (r < 0) r = retry_eintr([&] { return ::read(fd, room, size); });
-        if (r <= 0) return 0;  // the pool closed the socket (or it broke): done
-        in.commit(static_cast<std::size_t>(r));
-      }
+      const Next next = receive(fd, shared.requests, in, std::exchange(just_answered, false),
+                                header, payload);
+      if (next != Next::frame) return 0;  // the pool is done with this worker
     } catch (const WireFormatError& e) {
       std::fprintf(stderr, "lanes worker %d: %s\n", static_cast<int>(::getpid()), e.what());
       return 3;
@@ -91,11 +167,11 @@ int run_process_worker(int fd, WorkerSharedState* shared) {
     }
     // From here the call counts as started: if this process dies, the pool must not
     // run it again elsewhere.
-    if (shared) shared->taken_frame.store(header.task_id, std::memory_order_release);
+    shared.taken_frame.store(header.task_id, std::memory_order_release);
     run_call_frame(header, payload, out, missing_in_worker);
     // What the task printed goes out before its answer: the caller sees it first.
     std::fflush(nullptr);
-    if (!write_all(fd, out.data(), out.size())) return 0;
+    if (!answer(fd, shared.answers, doorbell, out)) return 0;
     just_answered = true;
     in.shrink();
     if (out.capacity() > (1u << 20)) out.release_memory();

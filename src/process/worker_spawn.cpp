@@ -1,6 +1,7 @@
 // Starting a worker (the pool's side): posix_spawn of a fresh exec of this program with
-// its socket on descriptor 3 and the page it shares with the pool on 4; the worker's
-// side of that page; and the words for how a worker ended.
+// its socket on descriptor 3, the memory it shares with the pool (state and rings) on 4
+// and the pool's doorbell eventfd on 5; the worker's side of that memory; and the words
+// for how a worker ended.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -71,7 +72,7 @@ WorkerSharedState* map_worker_shared_state() noexcept {
   return p == MAP_FAILED ? nullptr : static_cast<WorkerSharedState*>(p);
 }
 
-SpawnedWorker spawn_worker() {
+SpawnedWorker spawn_worker(int doorbell) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) != 0)
     throw_errno(errno, "socketpair");
@@ -91,13 +92,17 @@ SpawnedWorker spawn_worker() {
   FdGuard state_guard{state_fd};
   SharedStateMapping shared(state);
 
-  static_assert(kWorkerStateFd == kWorkerFd + 1);
+  static_assert(kWorkerStateFd == kWorkerFd + 1 && kWorkerDoorbellFd == kWorkerStateFd + 1);
+  // The doorbell too goes above the worker's numbers before the dup2 onto 5.
+  FdGuard bell{::fcntl(doorbell, F_DUPFD_CLOEXEC, 10)};
+  if (bell.fd < 0) throw_errno(errno, "fcntl(F_DUPFD_CLOEXEC)");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, high.fd, kWorkerFd);
   posix_spawn_file_actions_adddup2(&actions, state_guard.fd, kWorkerStateFd);
+  posix_spawn_file_actions_adddup2(&actions, bell.fd, kWorkerDoorbellFd);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addclosefrom_np(&actions, kWorkerStateFd + 1);
+  posix_spawn_file_actions_addclosefrom_np(&actions, kWorkerDoorbellFd + 1);
 
   // Signals back to their defaults and none blocked: whatever the caller's threads set
   // up (SIGPIPE ignored, signals blocked for a signal thread) is not the worker's.

@@ -9,6 +9,8 @@
 #include <string>
 #include <utility>
 
+#include "lanes/detail/process/shm_ring.hpp"
+
 namespace lanes::detail {
 
 /// Environment variables that make a fresh exec of the program a worker. The start-up
@@ -20,15 +22,21 @@ inline constexpr int kWorkerFd = 3;
 /// The descriptor of the memory a worker shares with the pool (a memfd holding one
 /// WorkerSharedState); the worker maps it and closes the descriptor.
 inline constexpr int kWorkerStateFd = 4;
+/// The descriptor of the pool's doorbell eventfd: a worker that put an answer in its
+/// ring while the supervisor sleeps writes to it (the supervisor's reactor watches it).
+inline constexpr int kWorkerDoorbellFd = 5;
 
-/// What a worker tells the pool without a system call. A worker killed from outside
-/// cannot answer; this page still says whether it had taken in the frame it was sent.
+/// What a worker and the pool share: the state a worker killed from outside leaves
+/// behind (whether it had taken in the frame it was sent), and the two rings frames
+/// travel through (shm_ring.hpp).
 struct WorkerSharedState {
   // Invariant: the id of the last call frame the worker read whole, stored (release)
   // before it runs anything of that call; 0 before the first. Read by the pool
   // (acquire) once the worker has exited: an id other than the frame in flight means
   // the worker never began that call, so its jobs may run elsewhere.
   std::atomic<std::uint64_t> taken_frame{0};
+  ShmRing requests;  // call frames, pool to worker: the pool produces, the worker consumes
+  ShmRing answers;   // answer frames, worker to pool: the worker produces, the supervisor consumes
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "the shared page needs an address-free atomic");
@@ -68,10 +76,10 @@ struct SpawnedWorker {
 WorkerSharedState* map_worker_shared_state() noexcept;
 
 /// Starts a worker: posix_spawn (no fork of this multi-threaded process) of
-/// /proc/self/exe with only stdin (/dev/null), stdout, stderr, the socket and the shared
-/// state open.
+/// /proc/self/exe with only stdin (/dev/null), stdout, stderr, the socket, the shared
+/// state and the pool's doorbell eventfd (`doorbell`, as kWorkerDoorbellFd) open.
 /// Throws std::system_error if that fails.
-SpawnedWorker spawn_worker();
+SpawnedWorker spawn_worker(int doorbell);
 
 /// "was killed by signal 11 (SIGSEGV, Segmentation fault)" / "exited with status 3",
 /// from a wait status; fills the signal (0 if none) and exit code (-1 if none).
