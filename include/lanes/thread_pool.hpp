@@ -140,8 +140,8 @@ class ThreadPoolExecutor {
   Future<detail::pool_result_t<F, Args...>> submit(F&& f, Args&&... args) {
     using Call = detail::BoundCallFor<F, Args...>;
     using R = typename Call::Result;
+    // Born with two references: the queue's and the returned handle's.
     auto* job = new detail::ThreadPoolFutureState<Call>(std::forward<F>(f), std::forward<Args>(args)...);
-    job->add_ref();  // the returned handle's; the queue keeps the first one
     Future<R> future(static_cast<detail::FutureState<R>*>(job));
     admit(job, static_cast<detail::FutureStateBase*>(job));
     return future;

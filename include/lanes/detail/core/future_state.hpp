@@ -66,7 +66,13 @@ class FutureStateBase {
   void release() noexcept {
     // Invariant: refs_ counts the Future handles plus the producer's own reference;
     // acq_rel makes every write of every owner visible to the one that destroys.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    // Only an owner adds a reference, so an owner that reads 1 is the last one and
+    // destroys without the read-modify-write (the acquire load pairs with the other
+    // owners' acq_rel decrements as the RMW would): a job's future dropped after
+    // the job finished costs no atomic RMW.
+    if (refs_.load(std::memory_order_acquire) == 1 ||
+        refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      destroy();
   }
 
   FutureStatus status() const noexcept {
@@ -115,6 +121,9 @@ class FutureStateBase {
  protected:
   virtual ~FutureStateBase();
   virtual void destroy() noexcept { delete this; }
+  /// Sets the reference count of a state not yet shared with any other thread
+  /// (an executor that hands out the producer's and a Future's reference at once).
+  void init_refs(std::uint32_t n) noexcept { refs_.store(n, std::memory_order_relaxed); }
 
   /// Runs `store` under the lock if the state is not done yet, then publishes
   /// `final_status` and runs the callbacks. False if it was already done.
@@ -130,6 +139,9 @@ class FutureStateBase {
   }
   /// Called with the lock held; releases it.
   bool publish(FutureStatus final_status) noexcept;
+  /// The rest of publish() once the status word went from `old` to done: called
+  /// with the lock held; releases it, wakes the waiters, runs the callbacks.
+  bool after_publish(std::uint32_t old) noexcept;
 
   std::exception_ptr error_;
 
@@ -137,8 +149,11 @@ class FutureStateBase {
   static constexpr std::uint32_t kStatusMask = 0x3;
   static constexpr std::uint32_t kWaitersBit = 0x4;
 
-  // Invariant: the low two bits hold the FutureStatus, written only under lock_;
-  // kWaitersBit is set by a thread about to block so the completer knows to wake it.
+  // Invariant: the low two bits hold the FutureStatus. pending → running is a CAS
+  // without the lock (set_running); every other change is made under lock_: by a
+  // CAS from pending (cancel: so exactly one of cancel and set_running wins) or an
+  // exchange to a done status (publish). kWaitersBit is set by a thread about to
+  // block so the completer knows to wake it.
   mutable std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{1};
   // Invariant: set once a consumer has seen the error, so destruction does not

@@ -132,6 +132,7 @@ class ThreadPoolFutureState final : public FutureState<typename Call::Result>, p
   template <class... A>
   explicit ThreadPoolFutureState(A&&... a) {
     call_.emplace(std::forward<A>(a)...);
+    this->init_refs(2);  // the queue's (dropped by run or drop_unrun) and the Future's
   }
 
   // From the per-thread block cache that coroutine frames use (the job and its
