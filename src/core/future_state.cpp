@@ -90,7 +90,7 @@ bool FutureStateBase::after_publish(std::uint32_t old) noexcept {
   DoneCallback* list = callbacks_;
   callbacks_ = nullptr;
   lock_.unlock();
-  if (old & kWaitersBit) futex_wake_all(word_);
+  if (old & kWaitersBit) wake_waiters();
   // The list is newest first; run callbacks in the order they were added.
   DoneCallback* ordered = nullptr;
   while (list) {
@@ -111,9 +111,15 @@ bool FutureStateBase::after_publish(std::uint32_t old) noexcept {
   return true;
 }
 
+void FutureStateBase::wake_waiters() noexcept { futex_wake_all(word_); }
+
 bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
   lock_.lock();
-  if (done()) {
+  // Announce the node before listing it (see kCallbacksBit): either a lock-free
+  // completer's CAS sees the bit and takes the lock, or it published first and
+  // this RMW sees the done status.
+  const std::uint32_t word = word_.fetch_or(kCallbacksBit, std::memory_order_acq_rel);
+  if ((word & kStatusMask) >= static_cast<std::uint32_t>(FutureStatus::finished)) {
     lock_.unlock();
     return false;
   }

@@ -137,6 +137,24 @@ class FutureStateBase {
     store();
     return publish(final_status);
   }
+  /// complete() for the one thread that may complete this state now (an executor
+  /// running its job: cancel() cannot complete a running state). Without a
+  /// callback ever added, one CAS publishes, without the lock.
+  template <class Store>
+  bool complete_exclusive(FutureStatus final_status, Store&& store) noexcept {
+    std::uint32_t word = word_.load(std::memory_order_relaxed);
+    if ((word & kStatusMask) >= static_cast<std::uint32_t>(FutureStatus::finished)) return false;
+    store();  // no other completer: the CAS below publishes it
+    while ((word & kCallbacksBit) == 0) {
+      if (word_.compare_exchange_weak(word, static_cast<std::uint32_t>(final_status),
+                                      std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        if (word & kWaitersBit) wake_waiters();
+        return true;
+      }
+    }
+    lock_.lock();  // a callback may be listed: the locked path runs it
+    return publish(final_status);
+  }
   /// Called with the lock held; releases it.
   bool publish(FutureStatus final_status) noexcept;
   /// The rest of publish() once the status word went from `old` to done: called
@@ -148,12 +166,17 @@ class FutureStateBase {
  private:
   static constexpr std::uint32_t kStatusMask = 0x3;
   static constexpr std::uint32_t kWaitersBit = 0x4;
+  static constexpr std::uint32_t kCallbacksBit = 0x8;
+
+  void wake_waiters() noexcept;
 
   // Invariant: the low two bits hold the FutureStatus. pending → running is a CAS
   // without the lock (set_running); every other change is made under lock_: by a
   // CAS from pending (cancel: so exactly one of cancel and set_running wins) or an
   // exchange to a done status (publish). kWaitersBit is set by a thread about to
-  // block so the completer knows to wake it.
+  // block so the completer knows to wake it. kCallbacksBit is set (under lock_, by
+  // an RMW that also reads the status) before add_callback lists a node, so that
+  // complete_exclusive's CAS, which expects it clear, never publishes past a node.
   mutable std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{1};
   // Invariant: set once a consumer has seen the error, so destruction does not

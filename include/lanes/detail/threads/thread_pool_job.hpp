@@ -164,6 +164,8 @@ class ThreadPoolFutureState final : public FutureState<typename Call::Result>, p
     }
   }
 
+  // Once set_running() succeeded this thread is the state's only completer
+  // (cancel() completes pending states only), hence complete_exclusive below.
   void run() noexcept override {
     if (!this->set_running()) {  // cancelled while it waited in a queue
       call_.reset();
@@ -178,11 +180,16 @@ class ThreadPoolFutureState final : public FutureState<typename Call::Result>, p
       if constexpr (std::is_void_v<R>) {
         (*call_)(std::move(token));
         call_.reset();
-        finish([this] { return this->set_value(); });
+        finish([this] {
+          this->complete_exclusive(FutureStatus::finished, [this] { this->value_.emplace(); });
+        });
       } else {
         R value = (*call_)(std::move(token));
         call_.reset();
-        finish([&] { return this->set_value(std::move(value)); });
+        finish([&] {
+          this->complete_exclusive(FutureStatus::finished,
+                                   [&] { this->value_.emplace(std::move(value)); });
+        });
       }
     } catch (...) {
       call_.reset();
@@ -209,7 +216,7 @@ class ThreadPoolFutureState final : public FutureState<typename Call::Result>, p
       if (!stop_.phase.compare_exchange_strong(phase, JobStop::kCompleting,
                                                std::memory_order_acq_rel)) {
         // cancel() won: the value is discarded, as cancel() promised.
-        this->complete(FutureStatus::cancelled, [] {});
+        this->complete_exclusive(FutureStatus::cancelled, [] {});
         return;
       }
     }
@@ -220,9 +227,9 @@ class ThreadPoolFutureState final : public FutureState<typename Call::Result>, p
     // A CancelledError escaping the callable ends the job cancelled, as it ends a
     // task; any other error is kept, even after a stop request (never lost).
     if (is_cancelled_error(error)) {
-      this->complete(FutureStatus::cancelled, [] {});
+      this->complete_exclusive(FutureStatus::cancelled, [] {});
     } else {
-      this->set_exception(std::move(error));
+      this->complete_exclusive(FutureStatus::finished, [&] { this->error_ = std::move(error); });
     }
   }
 
