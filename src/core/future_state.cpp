@@ -115,10 +115,12 @@ void FutureStateBase::wake_waiters() noexcept { futex_wake_all(word_); }
 
 bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
   lock_.lock();
-  // Announce the node before listing it (see kCallbacksBit): either a lock-free
-  // completer's CAS sees the bit and takes the lock, or it published first and
-  // this RMW sees the done status.
-  const std::uint32_t word = word_.fetch_or(kCallbacksBit, std::memory_order_acq_rel);
+  // On a state completed lock-free, announce the node before listing it (see
+  // kCallbacksBit): either the completer's CAS sees the bit and takes the lock, or
+  // it published first and this RMW sees the done status. Other states are
+  // completed under the lock: a load is enough.
+  std::uint32_t word = word_.load(std::memory_order_acquire);
+  if (word & kExclusiveBit) word = word_.fetch_or(kCallbacksBit, std::memory_order_acq_rel);
   if ((word & kStatusMask) >= static_cast<std::uint32_t>(FutureStatus::finished)) {
     lock_.unlock();
     return false;

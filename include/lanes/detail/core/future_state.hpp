@@ -124,6 +124,11 @@ class FutureStateBase {
   /// Sets the reference count of a state not yet shared with any other thread
   /// (an executor that hands out the producer's and a Future's reference at once).
   void init_refs(std::uint32_t n) noexcept { refs_.store(n, std::memory_order_relaxed); }
+  /// Before the state is shared: it will be completed by complete_exclusive(), so
+  /// add_callback() must announce its nodes (other states skip that RMW).
+  void init_exclusive_completion() noexcept {
+    word_.store(kExclusiveBit, std::memory_order_relaxed);
+  }
 
   /// Runs `store` under the lock if the state is not done yet, then publishes
   /// `final_status` and runs the callbacks. False if it was already done.
@@ -138,8 +143,9 @@ class FutureStateBase {
     return publish(final_status);
   }
   /// complete() for the one thread that may complete this state now (an executor
-  /// running its job: cancel() cannot complete a running state). Without a
-  /// callback ever added, one CAS publishes, without the lock.
+  /// running its job: cancel() cannot complete a running state), on a state made
+  /// with init_exclusive_completion(). Without a callback ever added, one CAS
+  /// publishes, without the lock.
   template <class Store>
   bool complete_exclusive(FutureStatus final_status, Store&& store) noexcept {
     std::uint32_t word = word_.load(std::memory_order_relaxed);
@@ -167,6 +173,7 @@ class FutureStateBase {
   static constexpr std::uint32_t kStatusMask = 0x3;
   static constexpr std::uint32_t kWaitersBit = 0x4;
   static constexpr std::uint32_t kCallbacksBit = 0x8;
+  static constexpr std::uint32_t kExclusiveBit = 0x10;
 
   void wake_waiters() noexcept;
 
@@ -174,8 +181,9 @@ class FutureStateBase {
   // without the lock (set_running); every other change is made under lock_: by a
   // CAS from pending (cancel: so exactly one of cancel and set_running wins) or an
   // exchange to a done status (publish). kWaitersBit is set by a thread about to
-  // block so the completer knows to wake it. kCallbacksBit is set (under lock_, by
-  // an RMW that also reads the status) before add_callback lists a node, so that
+  // block so the completer knows to wake it. On a state with kExclusiveBit (set
+  // before it is shared, kept until it is done), kCallbacksBit is set (under lock_,
+  // by an RMW that also reads the status) before add_callback lists a node, so that
   // complete_exclusive's CAS, which expects it clear, never publishes past a node.
   mutable std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{1};

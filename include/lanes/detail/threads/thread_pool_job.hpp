@@ -136,6 +136,7 @@ class ThreadPoolFutureState final : public FutureState<typename Call::Result>, p
   explicit ThreadPoolFutureState(A&&... a) {
     std::construct_at(&call_, std::forward<A>(a)...);
     this->init_refs(2);  // the queue's (dropped by run or drop_unrun) and the Future's
+    this->init_exclusive_completion();  // run() completes it with complete_exclusive
   }
 
   // From the per-thread block cache that coroutine frames use (the job and its
