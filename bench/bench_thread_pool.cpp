@@ -14,7 +14,8 @@
 //   fib_seq     the plain recursion alone, the baseline of the speed-up
 // Prints one JSON line per workload (figures explained in pool_work.hpp).
 //
-//   bench_thread_pool [--reps N] [--fib-reps N] [--only tiny|inside|fib]  (tiny: both tiny workloads)
+//   bench_thread_pool [--reps N] [--fib-reps N] [--only tiny|outside|inside|fib]
+//   (tiny: both tiny workloads; outside: tiny_tasks alone)
 #include <lanes/thread_pool.hpp>
 
 #include <cstdio>
@@ -104,7 +105,8 @@ void fib(int reps, std::size_t workers) {
 int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
   const std::size_t workers = std::max(1u, std::thread::hardware_concurrency());
-  if (args.only.empty() || args.only == "tiny") tiny_tasks(args.reps, workers);
+  if (args.only.empty() || args.only == "tiny" || args.only == "outside")
+    tiny_tasks(args.reps, workers);
   if (args.only.empty() || args.only == "tiny" || args.only == "inside")
     tiny_inside(args.reps, workers);
   if (args.only.empty() || args.only == "fib") fib(args.fib_reps, workers);

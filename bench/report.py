@@ -534,7 +534,9 @@ def render_thread_pool(results_dir):
             "lanes: one job submits the tasks (each goes to that worker's own deque), then "
             "`result()` of each (a helping wait). oneTBB: a `task_group` task `run()`s them "
             "into a nested `task_group`, then `wait()`s. Compared with oneTBB's better form "
-            "(this one or the outside one above), as issue 15 asks.", "",
+            "(this one or the outside one above), as issue 15 asks. Both lanes rows pay a "
+            "`Future` per task (oneTBB's tasks have none): the same work, 1M tiny tasks whose "
+            "results are summed, with more bookkeeping on the lanes side.", "",
             "| peer | wall per task | CPU per task (all threads) |", "|---|---:|---:|"]
     for peer, label in [(lanes, "lanes `ThreadPoolExecutor`"), (tbb, "oneTBB `task_group`")]:
         pw, pc = per_task(peer, wi, "wall_s"), per_task(peer, wi, "cpu_s")
@@ -650,22 +652,24 @@ TINY_NOTES = (
     "oneTBB's main thread is one of its two.")
 
 TINY_LIMITS = (
-    "One thread submits and two consume, so the submitter sets the pace. Per task it "
-    "allocates one block (the job and its future's state together, `malloc`), pushes it "
-    "on the injection stack (one CAS on a shared line; from inside a job, a plain push "
-    "on the worker's own deque), checks whether a worker sleeps (a compiler barrier and "
-    "one load: the parking side pays the fence with membarrier(2)), and later reads the result from a state the worker wrote (a cache "
-    "miss) and frees it. A worker takes the stack whole and spreads it in its deque, "
-    "then runs each job (two short critical sections of the future's lock: running, "
-    "then the value). The future's state protocol (lanes/detail/core/future_state.hpp) "
-    "costs about eight atomic read-modify-writes per task (lock, running bit, unlock; "
-    "lock, status, reference kept around the callbacks and dropped; the job's and the "
-    "future's references), and glibc's `malloc` of the 1M blocks, with its arena "
-    "growing and trimmed again between runs (page faults, `mprotect`), about a quarter "
-    "of the samples; oneTBB has its own allocator and a lighter task protocol. Between bursts the workers run out of work and look for more "
-    "(`find_work`, `run_worker` in the profile) before they park: CPU time that the "
-    "wall time does not show on free cores, but that competes with the submitter for "
-    "a core on a loaded one.")
+    "lanes does more per task than oneTBB here: `submit` returns a `Future`, so each "
+    "task has a state that the worker completes and the submitter reads (`result()`) and "
+    "frees, while `task_group::run` returns nothing and its tasks store into an array; the "
+    "bench has no lanes row without futures. Per task lanes now pays: one block of 80 "
+    "bytes (the job and its future's state, from the per-thread block cache), one CAS to "
+    "start the job (`set_running`, so that `cancel()` and the start agree), one CAS to "
+    "publish the result (`complete_exclusive`: no lock while no callback was ever added), "
+    "one atomic decrement for the job's reference (the future's last release is a plain "
+    "load), and the scheduler's share: from outside, one CAS on the injection stack, and a "
+    "push and a pop of the worker's deque (the pop's store-load fence, which the Chase-Lev "
+    "protocol needs); from inside, the owner's pop fence or a thief's fence and CAS per "
+    "steal. On a loaded machine the best runs are those where the threads barely overlap, "
+    "so CPU per task measures that single-thread path; on free cores the workers also "
+    "spin between bursts (`find_work`, `run_worker`) before they park. What is left to "
+    "take: the pop fence (a split deque whose private part needs none), the job's "
+    "reference decrement (a reference count inside the state word would let the "
+    "completing CAS drop it), and the memory each task streams (1M blocks of 80 bytes "
+    "plus malloc's 16-byte header pass through the caches between submit and result()).")
 
 
 def fib_notes(seq_cpu_s):

@@ -140,10 +140,10 @@ class ThreadPoolExecutor {
   Future<detail::pool_result_t<F, Args...>> submit(F&& f, Args&&... args) {
     using Call = detail::BoundCallFor<F, Args...>;
     using R = typename Call::Result;
+    // Born with two references: the queue's and the returned handle's.
     auto* job = new detail::ThreadPoolFutureState<Call>(std::forward<F>(f), std::forward<Args>(args)...);
-    job->add_ref();  // the returned handle's; the queue keeps the first one
     Future<R> future(static_cast<detail::FutureState<R>*>(job));
-    admit(job, static_cast<detail::FutureStateBase*>(job));
+    admit(job);
     return future;
   }
 
@@ -222,16 +222,16 @@ class ThreadPoolExecutor {
         n, std::move(options.initializer), std::move(options.thread_name_prefix)});
   }
 
-  void admit(detail::ThreadPoolJob* job, detail::FutureStateBase* state) {
+  void admit(detail::ThreadPoolJob* job) {
     detail::ThreadPoolCore::Admission verdict;
     try {
       verdict = core_->submit(job);
     } catch (...) {
-      state->release();  // the queue never took its reference
+      job->drop_unrun(nullptr);  // the queue never took it: end it, drop its reference
       throw;
     }
     if (verdict == detail::ThreadPoolCore::Admission::accepted) return;
-    state->release();
+    job->drop_unrun(nullptr);
     if (verdict == detail::ThreadPoolCore::Admission::broken) throw BrokenThreadPool(core_->broken_reason());
     throw RuntimeError("ThreadPoolExecutor::submit: cannot schedule new futures after shutdown");
   }

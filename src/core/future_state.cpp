@@ -50,27 +50,31 @@ FutureStateBase::~FutureStateBase() {
 }
 
 bool FutureStateBase::set_running() noexcept {
-  lock_.lock();
-  const bool ok = status() == FutureStatus::pending;
-  if (ok) {
-    // An RMW, not load-then-store: a waiter sets kWaitersBit without the lock, and
-    // a store could erase it, so that publish() would skip the futex wake-up and
-    // the waiter would sleep forever. pending is 0, so OR-ing in running is the
-    // transition.
-    static_assert(static_cast<std::uint32_t>(FutureStatus::pending) == 0);
-    word_.fetch_or(static_cast<std::uint32_t>(FutureStatus::running), std::memory_order_release);
+  // Lock-free (a thread-pool job starts with it): a CAS from pending, so that a
+  // concurrent cancel() (a CAS from pending too, under the lock) and this agree on
+  // who won. A CAS, not a store: a waiter sets kWaitersBit without the lock, and a
+  // store could erase it, so that publish() would skip the futex wake-up.
+  static_assert(static_cast<std::uint32_t>(FutureStatus::pending) == 0);
+  std::uint32_t word = word_.load(std::memory_order_relaxed);
+  while ((word & kStatusMask) == static_cast<std::uint32_t>(FutureStatus::pending)) {
+    if (word_.compare_exchange_weak(word, word | static_cast<std::uint32_t>(FutureStatus::running),
+                                    std::memory_order_acq_rel, std::memory_order_relaxed))
+      return true;
   }
-  lock_.unlock();
-  return ok;
+  return false;
 }
 
 bool FutureStateBase::cancel() noexcept {
   lock_.lock();
-  if (status() != FutureStatus::pending) {
-    lock_.unlock();
-    return false;
-  }
-  return publish(FutureStatus::cancelled);
+  std::uint32_t word = word_.load(std::memory_order_relaxed);
+  do {
+    if ((word & kStatusMask) != static_cast<std::uint32_t>(FutureStatus::pending)) {
+      lock_.unlock();
+      return false;
+    }
+  } while (!word_.compare_exchange_weak(word, static_cast<std::uint32_t>(FutureStatus::cancelled),
+                                        std::memory_order_acq_rel, std::memory_order_relaxed));
+  return after_publish(word);
 }
 
 bool FutureStateBase::set_exception(std::exception_ptr error) noexcept {
@@ -78,12 +82,15 @@ bool FutureStateBase::set_exception(std::exception_ptr error) noexcept {
 }
 
 bool FutureStateBase::publish(FutureStatus final_status) noexcept {
-  const std::uint32_t old = word_.exchange(static_cast<std::uint32_t>(final_status),
-                                           std::memory_order_acq_rel);
+  return after_publish(
+      word_.exchange(static_cast<std::uint32_t>(final_status), std::memory_order_acq_rel));
+}
+
+bool FutureStateBase::after_publish(std::uint32_t old) noexcept {
   DoneCallback* list = callbacks_;
   callbacks_ = nullptr;
   lock_.unlock();
-  if (old & kWaitersBit) futex_wake_all(word_);
+  if (old & kWaitersBit) wake_waiters();
   // The list is newest first; run callbacks in the order they were added.
   DoneCallback* ordered = nullptr;
   while (list) {
@@ -92,6 +99,7 @@ bool FutureStateBase::publish(FutureStatus final_status) noexcept {
     ordered = list;
     list = next;
   }
+  if (ordered == nullptr) return true;  // nothing runs: no reference to keep
   // Keep the state alive while callbacks run: one may drop the last handle.
   add_ref();
   while (ordered) {
@@ -103,9 +111,17 @@ bool FutureStateBase::publish(FutureStatus final_status) noexcept {
   return true;
 }
 
+void FutureStateBase::wake_waiters() noexcept { futex_wake_all(word_); }
+
 bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
   lock_.lock();
-  if (done()) {
+  // On a state completed lock-free, announce the node before listing it (see
+  // kCallbacksBit): either the completer's CAS sees the bit and takes the lock, or
+  // it published first and this RMW sees the done status. Other states are
+  // completed under the lock: a load is enough.
+  std::uint32_t word = word_.load(std::memory_order_acquire);
+  if (word & kExclusiveBit) word = word_.fetch_or(kCallbacksBit, std::memory_order_acq_rel);
+  if ((word & kStatusMask) >= static_cast<std::uint32_t>(FutureStatus::finished)) {
     lock_.unlock();
     return false;
   }

@@ -66,7 +66,13 @@ class FutureStateBase {
   void release() noexcept {
     // Invariant: refs_ counts the Future handles plus the producer's own reference;
     // acq_rel makes every write of every owner visible to the one that destroys.
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    // Only an owner adds a reference, so an owner that reads 1 is the last one and
+    // destroys without the read-modify-write (the acquire load pairs with the other
+    // owners' acq_rel decrements as the RMW would): a job's future dropped after
+    // the job finished costs no atomic RMW.
+    if (refs_.load(std::memory_order_acquire) == 1 ||
+        refs_.fetch_sub(1, std::memory_order_acq_rel) == 1)
+      destroy();
   }
 
   FutureStatus status() const noexcept {
@@ -115,6 +121,14 @@ class FutureStateBase {
  protected:
   virtual ~FutureStateBase();
   virtual void destroy() noexcept { delete this; }
+  /// Sets the reference count of a state not yet shared with any other thread
+  /// (an executor that hands out the producer's and a Future's reference at once).
+  void init_refs(std::uint32_t n) noexcept { refs_.store(n, std::memory_order_relaxed); }
+  /// Before the state is shared: it will be completed by complete_exclusive(), so
+  /// add_callback() must announce its nodes (other states skip that RMW).
+  void init_exclusive_completion() noexcept {
+    word_.store(kExclusiveBit, std::memory_order_relaxed);
+  }
 
   /// Runs `store` under the lock if the state is not done yet, then publishes
   /// `final_status` and runs the callbacks. False if it was already done.
@@ -128,17 +142,49 @@ class FutureStateBase {
     store();
     return publish(final_status);
   }
+  /// complete() for the one thread that may complete this state now (an executor
+  /// running its job: cancel() cannot complete a running state), on a state made
+  /// with init_exclusive_completion(). Without a callback ever added, one CAS
+  /// publishes, without the lock.
+  template <class Store>
+  bool complete_exclusive(FutureStatus final_status, Store&& store) noexcept {
+    std::uint32_t word = word_.load(std::memory_order_relaxed);
+    if ((word & kStatusMask) >= static_cast<std::uint32_t>(FutureStatus::finished)) return false;
+    store();  // no other completer: the CAS below publishes it
+    while ((word & kCallbacksBit) == 0) {
+      if (word_.compare_exchange_weak(word, static_cast<std::uint32_t>(final_status),
+                                      std::memory_order_acq_rel, std::memory_order_relaxed)) {
+        if (word & kWaitersBit) wake_waiters();
+        return true;
+      }
+    }
+    lock_.lock();  // a callback may be listed: the locked path runs it
+    return publish(final_status);
+  }
   /// Called with the lock held; releases it.
   bool publish(FutureStatus final_status) noexcept;
+  /// The rest of publish() once the status word went from `old` to done: called
+  /// with the lock held; releases it, wakes the waiters, runs the callbacks.
+  bool after_publish(std::uint32_t old) noexcept;
 
   std::exception_ptr error_;
 
  private:
   static constexpr std::uint32_t kStatusMask = 0x3;
   static constexpr std::uint32_t kWaitersBit = 0x4;
+  static constexpr std::uint32_t kCallbacksBit = 0x8;
+  static constexpr std::uint32_t kExclusiveBit = 0x10;
 
-  // Invariant: the low two bits hold the FutureStatus, written only under lock_;
-  // kWaitersBit is set by a thread about to block so the completer knows to wake it.
+  void wake_waiters() noexcept;
+
+  // Invariant: the low two bits hold the FutureStatus. pending → running is a CAS
+  // without the lock (set_running); every other change is made under lock_: by a
+  // CAS from pending (cancel: so exactly one of cancel and set_running wins) or an
+  // exchange to a done status (publish). kWaitersBit is set by a thread about to
+  // block so the completer knows to wake it. On a state with kExclusiveBit (set
+  // before it is shared, kept until it is done), kCallbacksBit is set (under lock_,
+  // by an RMW that also reads the status) before add_callback lists a node, so that
+  // complete_exclusive's CAS, which expects it clear, never publishes past a node.
   mutable std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{1};
   // Invariant: set once a consumer has seen the error, so destruction does not
