@@ -352,8 +352,8 @@ def render_core(results_dir):
                  for s, v in sizes]
         allocs = lanes.get(w, "allocs_per_task")
         out += [f"lanes' allocations per sleeping task ({allocs:.2f} in all, requested sizes "
-                f"rounded up to 16 B): {', '.join(parts)}; the rest of the "
-                f"{fmt_bytes(lb)} is malloc's own header and rounding, and the containers.", ""]
+                f"rounded up to 16 B in this count): {', '.join(parts)}; the rest of the "
+                f"{fmt_bytes(lb)} is the containers and malloc's rounding.", ""]
     if ok_wall is False:
         out += ["**What limits the wall time.** " + SLEEP_WALL_LIMITS, ""]
         out += profile_block(read_profile(results_dir, "sleep"), "Profile of `BM_sleep_100k`")
@@ -442,7 +442,8 @@ def sleep_bytes_limits(rec):
         "short of a multiple of 16, which is what glibc serves without waste.")
     if total is not None and objects:
         text += (
-            f" Requested, that is {objects:.0f} B a task; the containers bring it to "
+            f" Requested, at most {objects:.0f} B a task (the count rounds each request "
+            f"up to 16 B); the containers bring it to "
             f"{total:.0f} B: 40 B for the gather's callback node per child (one block "
             "for all), 8 B for the futures the gather holds, and 8 B each in the ready "
             "queue's ring (all 100k are ready at once after the spawn) and the timer "
