@@ -10,11 +10,20 @@
 //   wall_s          (sleep) seconds from the first create_task to the last wake-up
 //   bytes_per_task  (sleep) peak bytes live on the loop thread / number of tasks,
 //                   counted by the replaced operator new of alloc_counter.hpp
+//   cold_process_*  (sleep) the same run as the first thing a new process does
+//                   (bench_core --cold-sleep-child N): wall time, and bytes per task
+//                   both counted and by the resident set's peak (VmHWM)
 //
 //   bench_core --benchmark_format=json --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -184,40 +193,128 @@ BENCHMARK(BM_await_seq)->Arg(1'000'000)->Unit(benchmark::kMillisecond);
 // the repetitions, with warm caches). The bytes come from one more run, made once, on
 // a fresh thread with the allocation counter on: its frame cache starts empty, so
 // every byte that run holds is counted; its wall time is reported as cold_wall_s.
+// Then the same run is made kColdProcesses times as the first thing a new process does
+// (this binary again, with kColdChildFlag): cold_process_wall_s is the median of their
+// wall times, cold_process_rss_per_task the median growth of the resident set's peak
+// (VmHWM) over the resident set before the run, divided by the tasks.
 struct SleepMemory {
   double bytes_per_task = 0;
   double allocs_per_task = 0;
   double cold_wall_s = 0;
+  double cold_process_wall_s = 0;
+  double cold_process_rss_per_task = 0;
+  double cold_process_bytes_per_task = 0;
   // The allocations each task makes, by requested size (rounded up to 16 bytes):
   // what bytes_per_task is made of.
   std::vector<std::pair<std::size_t, double>> sizes_per_task;
 };
 
+constexpr const char* kColdChildFlag = "--cold-sleep-child";
+constexpr int kColdProcesses = 5;
+
+struct ColdRun {
+  double wall_s = 0;
+  double counted_per_task = 0;
+  double rss_per_task = 0;
+  double allocs_per_task = 0;
+  bench_alloc::ThreadCounters counted{};
+};
+
+// A field of /proc/self/status in bytes (VmRSS, VmHWM), or -1.
+long proc_status_bytes(const char* field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  long kib = -1;
+  const std::size_t len = std::strlen(field);
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, field, len) == 0 && line[len] == ':') {
+      kib = std::strtol(line + len + 1, nullptr, 10);
+      break;
+    }
+  }
+  std::fclose(f);
+  return kib < 0 ? -1 : kib * 1024;
+}
+
+// One counted run of n sleepers on the calling thread.
+ColdRun counted_sleep_run(std::size_t n) {
+  ColdRun r;
+  const long rss_before = proc_status_bytes("VmRSS");
+  bench_alloc::AllocWindow window;
+  const auto t0 = std::chrono::steady_clock::now();
+  lanes::run(spawn_sleepers(n, 100ms));
+  const auto t1 = std::chrono::steady_clock::now();
+  r.counted = window.close();
+  const long hwm = proc_status_bytes("VmHWM");
+  const auto tasks = static_cast<double>(n);
+  r.wall_s = std::chrono::duration<double>(t1 - t0).count();
+  r.counted_per_task = static_cast<double>(r.counted.peak) / tasks;
+  r.allocs_per_task = static_cast<double>(r.counted.allocations) / tasks;
+  if (rss_before >= 0 && hwm >= 0) r.rss_per_task = static_cast<double>(hwm - rss_before) / tasks;
+  return r;
+}
+
+// The child: the run is the first thing this process does. Prints one line.
+int cold_sleep_child(std::size_t n) {
+  const ColdRun r = counted_sleep_run(n);
+  std::printf("%.6f %.3f %.3f\n", r.wall_s, r.counted_per_task, r.rss_per_task);
+  return 0;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Runs this binary with kColdChildFlag kColdProcesses times; false if one failed.
+bool measure_cold_processes(std::size_t n, SleepMemory& m) {
+  std::vector<double> walls, rss, counted;
+  for (int i = 0; i < kColdProcesses; ++i) {
+    const std::string cmd = "/proc/" + std::to_string(::getpid()) + "/exe " + kColdChildFlag +
+                            " " + std::to_string(n);
+    std::FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return false;
+    double w = 0, c = 0, r = 0;
+    const int got = std::fscanf(p, "%lf %lf %lf", &w, &c, &r);
+    if (::pclose(p) != 0 || got != 3) return false;
+    walls.push_back(w);
+    counted.push_back(c);
+    rss.push_back(r);
+  }
+  m.cold_process_wall_s = median(walls);
+  m.cold_process_rss_per_task = median(rss);
+  m.cold_process_bytes_per_task = median(counted);
+  return true;
+}
+
 SleepMemory measure_sleep_memory(std::size_t n) {
   SleepMemory m;
   std::thread worker([&] {
-    bench_alloc::AllocWindow window;
-    const auto t0 = std::chrono::steady_clock::now();
-    lanes::run(spawn_sleepers(n, 100ms));
-    const auto t1 = std::chrono::steady_clock::now();
-    const auto counted = window.close();
-    m.cold_wall_s = std::chrono::duration<double>(t1 - t0).count();
-    m.bytes_per_task = static_cast<double>(counted.peak) / static_cast<double>(n);
-    m.allocs_per_task = static_cast<double>(counted.allocations) / static_cast<double>(n);
+    const ColdRun r = counted_sleep_run(n);
+    m.cold_wall_s = r.wall_s;
+    m.bytes_per_task = r.counted_per_task;
+    m.allocs_per_task = r.allocs_per_task;
     for (std::size_t b = 0; b < bench_alloc::ThreadCounters::kBuckets; ++b) {
-      const double per_task = static_cast<double>(counted.by_size[b]) / static_cast<double>(n);
+      const double per_task = static_cast<double>(r.counted.by_size[b]) / static_cast<double>(n);
       if (per_task >= 0.5) {
         m.sizes_per_task.emplace_back(b * bench_alloc::ThreadCounters::kGranule, per_task);
       }
     }
   });
   worker.join();
+  if (!measure_cold_processes(n, m)) m.cold_process_wall_s = -1;
   return m;
 }
 
 void BM_sleep_100k(benchmark::State& state) {
   const auto n = static_cast<std::size_t>(state.range(0));
   static const SleepMemory memory = measure_sleep_memory(n);
+  if (memory.cold_process_wall_s < 0) {
+    state.SkipWithError("the fresh-process run (bench_core --cold-sleep-child) failed");
+    return;
+  }
   double wall_s = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -229,6 +326,9 @@ void BM_sleep_100k(benchmark::State& state) {
   }
   state.counters["wall_s"] = wall_s;
   state.counters["cold_wall_s"] = memory.cold_wall_s;
+  state.counters["cold_process_wall_s"] = memory.cold_process_wall_s;
+  state.counters["cold_process_rss_per_task"] = memory.cold_process_rss_per_task;
+  state.counters["cold_process_bytes_per_task"] = memory.cold_process_bytes_per_task;
   state.counters["bytes_per_task"] = memory.bytes_per_task;
   state.counters["allocs_per_task"] = memory.allocs_per_task;
   // e.g. alloc_160B_per_task = 1: one allocation of 145..160 bytes per sleeping task
@@ -245,4 +345,14 @@ BENCHMARK(BM_sleep_100k)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  // The fresh-process sleep run (see measure_cold_processes): nothing else before it.
+  if (argc == 3 && std::strcmp(argv[1], kColdChildFlag) == 0) {
+    return cold_sleep_child(static_cast<std::size_t>(std::strtoull(argv[2], nullptr, 10)));
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -30,6 +30,38 @@ TEST(Loop, CallSoonRunsInFifoOrder) {
   EXPECT_EQ(order, "123");
 }
 
+// Task steps and other jobs share one FIFO (the ready queue keeps a task's step as
+// one word and other jobs in a side ring): the interleaving must survive, also past
+// the growth of both rings.
+lanes::Task<void> append_char(std::string& out, char c) {
+  out += c;
+  co_return;
+}
+
+TEST(Loop, TaskStepsAndCallbacksKeepOneFifoOrder) {
+  for (const int n : {3, 100, 5000}) {
+    lanes::EventLoop loop;
+    std::string order, expected;
+    std::vector<lanes::Future<void>> tasks;
+    auto spawn = [&]() -> lanes::Task<void> {
+      for (int i = 0; i < n; ++i) {
+        const char c = static_cast<char>('a' + i % 26);
+        if (i % 3 == 0) {
+          loop.call_soon([&order, c] { order += c; });
+        } else {
+          tasks.push_back(lanes::create_task(append_char(order, c)));
+        }
+        expected += c;
+      }
+      co_return;
+    };
+    loop.run_until_complete(spawn());
+    loop.call_soon([&] { loop.stop(); });
+    loop.run_forever();
+    EXPECT_EQ(order, expected) << "with " << n << " jobs";
+  }
+}
+
 TEST(Loop, CancelledHandleNeverRuns) {
   lanes::EventLoop loop;
   bool ran = false;

@@ -66,6 +66,29 @@ TEST(TimerHeap, RemovedNodesNeverComeOut) {
   EXPECT_EQ(out, expected);
 }
 
+// A run entry's slot is its index in the ring; when the ring grows, every queued
+// node gets its new index, so removing one afterwards takes out that node only.
+TEST(TimerHeap, RunEntriesRemovedAfterTheRingGrew) {
+  std::vector<std::unique_ptr<TimerNode>> nodes;
+  TimerHeap timers;
+  for (int i = 0; i < 50; ++i) timers.push(node_at(nodes, i));
+  for (int i = 0; i < 20; ++i) timers.pop();  // the head moves: positions wrap in the ring
+  for (int i = 50; i < 5000; ++i) timers.push(node_at(nodes, i));  // grows several times
+  std::vector<TimerNode*> expected;
+  for (std::size_t i = 20; i < nodes.size(); ++i) {
+    if (i % 3 == 0) {
+      timers.remove(nodes[i].get());
+      EXPECT_FALSE(nodes[i]->queued());
+    } else {
+      expected.push_back(nodes[i].get());
+    }
+  }
+  ASSERT_EQ(timers.size(), expected.size());
+  std::vector<TimerNode*> out;
+  while (!timers.empty()) out.push_back(timers.pop());
+  EXPECT_EQ(out, expected);
+}
+
 TEST(TimerHeap, RandomOperationsMatchAReference) {
   std::mt19937 rng(12345);
   std::vector<std::unique_ptr<TimerNode>> nodes;

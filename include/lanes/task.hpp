@@ -40,14 +40,11 @@ class TaskPromiseBase {
     }
     void await_resume() const noexcept {}
   };
-  struct InitialAwaiter {
-    TaskPromiseBase* promise;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<>) const noexcept {}
-    void await_resume() const noexcept { promise->started_ = true; }
-  };
+  // Empty, so that the frame holds no pointer for it: the two places that resume a
+  // frame from its start (Task::Awaiter and TaskState's step) mark it started.
+  using InitialAwaiter = std::suspend_always;
 
-  InitialAwaiter initial_suspend() noexcept { return {this}; }
+  InitialAwaiter initial_suspend() noexcept { return {}; }
   FinalAwaiter final_suspend() noexcept { return {}; }
   void unhandled_exception() noexcept { error_ = std::current_exception(); }
 
@@ -58,6 +55,8 @@ class TaskPromiseBase {
 
   void set_continuation(std::coroutine_handle<> c) noexcept { continuation_ = c; }
   bool started() const noexcept { return started_; }
+  /// Called just before the coroutine is resumed from its initial suspension.
+  void mark_started() noexcept { started_ = true; }
   const std::exception_ptr& error() const noexcept { return error_; }
 
   /// Called when this coroutine is awaited by the running task's innermost one:
@@ -159,6 +158,7 @@ class [[nodiscard("a lanes::Task does nothing until it is co_awaited or given to
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
       handle.promise().set_continuation(awaiting);
       handle.promise().link_to_task(owner);
+      handle.promise().mark_started();
       return handle;
     }
     T await_resume() { return handle.promise().take_result(); }

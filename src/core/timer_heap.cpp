@@ -2,11 +2,15 @@
 // sift) plus a FIFO run for deadlines armed in increasing order.
 #include "lanes/detail/core/timer_heap.hpp"
 
+#include <new>
+
 namespace lanes::detail {
 
 namespace {
 constexpr std::size_t kArity = 4;
 constexpr std::size_t kFirstRunCapacity = 64;
+// Slots are 32 bits with the top one marking the run: at most this many per part.
+constexpr std::size_t kMaxTimers = std::size_t{1} << 31;
 }  // namespace
 
 void TimerHeap::push(TimerNode* node) {
@@ -17,23 +21,28 @@ void TimerHeap::push(TimerNode* node) {
     if (run_live_ == 0) run_head_ = run_tail_;  // drop removed leftovers
     if (run_ == nullptr || run_tail_ - run_head_ > run_mask_) grow_run();
     run_[run_tail_ & run_mask_] = node;
-    node->slot = kInRun | run_tail_;
+    node->slot = kInRun | static_cast<std::uint32_t>(run_tail_ & run_mask_);
     run_last_when_ = node->when;
     ++run_tail_;
     ++run_live_;
     return;
   }
+  if (heap_.size() + 1 >= kMaxTimers) throw std::bad_alloc();
   heap_.push_back(node);
-  node->slot = heap_.size() - 1;
+  node->slot = static_cast<std::uint32_t>(heap_.size() - 1);
   sift_up(node->slot);
 }
 
 void TimerHeap::grow_run() {
   const std::size_t capacity = run_ ? (run_mask_ + 1) * 2 : kFirstRunCapacity;
+  if (capacity > kMaxTimers) throw std::bad_alloc();
   auto** bigger = new TimerNode*[capacity]();
-  // Absolute positions are kept, so the nodes' slots stay valid.
-  for (std::size_t i = run_head_; i != run_tail_; ++i)
-    bigger[i & (capacity - 1)] = run_[i & run_mask_];
+  // Absolute positions are kept; each node's slot gets its index in the new ring.
+  for (std::size_t i = run_head_; i != run_tail_; ++i) {
+    TimerNode* node = run_[i & run_mask_];
+    bigger[i & (capacity - 1)] = node;
+    if (node != nullptr) node->slot = kInRun | static_cast<std::uint32_t>(i & (capacity - 1));
+  }
   delete[] run_;
   run_ = bigger;
   run_mask_ = capacity - 1;
@@ -60,7 +69,7 @@ TimerNode* TimerHeap::pop() noexcept {
 void TimerHeap::remove(TimerNode* node) noexcept {
   if (!node->queued()) return;
   if (node->slot & kInRun) {
-    run_[(node->slot & ~kInRun) & run_mask_] = nullptr;
+    run_[node->slot & ~kInRun] = nullptr;
     node->slot = TimerNode::kNotQueued;
     --run_live_;
     return;

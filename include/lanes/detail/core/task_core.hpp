@@ -21,6 +21,7 @@ namespace lanes::detail {
 
 class TaskCoreBase;
 class TaskPromiseBase;
+class ReadyQueue;
 class FutureStateBase;
 
 /// Offered by a suspended leaf. Called on the loop thread when the task is
@@ -123,8 +124,13 @@ class TaskCoreBase {
   // this task (tasks waiting on each other in a cycle) is refused instead of
   // recursing until the stack overflows.
   bool forwarding_cancel_ = false;
+  // A wake-up was queued just before the task ended: its step drops the task's last
+  // reference (TaskState). Here, in the padding after the flags above, so that a task
+  // state stays in a smaller size class.
+  bool release_on_step_ = false;
 
   friend class lanes::EventLoop;
+  friend class ReadyQueue;
   static void step_thunk(void* self) noexcept { static_cast<TaskCoreBase*>(self)->step(); }
 };
 

@@ -65,6 +65,7 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
       end(nullptr, true);
       return;
     }
+    coro_.promise().mark_started();
     TaskCoreBase* outer = tls_current_task;
     tls_current_task = this;
     resume_point_.resume();
@@ -126,7 +127,6 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
   void drop() noexcept override { this->release(); }
 
   CoroHandle coro_;
-  bool release_on_step_ = false;
 };
 
 }  // namespace lanes::detail

@@ -16,11 +16,14 @@
 
 namespace lanes::detail {
 
+// 24 bytes: it sits in every sleeping task's frame, so the slot and the sequence are
+// 32 bits each (a heap or run of 2^31 timers is refused; sequences compare modulo
+// 2^32, which orders correctly while the armed timers span fewer than 2^31 arms).
 struct TimerNode {
-  static constexpr std::size_t kNotQueued = static_cast<std::size_t>(-1);
+  static constexpr std::uint32_t kNotQueued = ~std::uint32_t{0};
   std::chrono::steady_clock::time_point when{};
-  std::uint64_t sequence = 0;                 // ties fire in the order they were armed
-  std::size_t slot = kNotQueued;              // heap index, ring position | kInRun, or kNotQueued
+  std::uint32_t sequence = 0;                 // ties fire in the order they were armed
+  std::uint32_t slot = kNotQueued;            // heap index, ring index | kInRun, or kNotQueued
   void (*fire)(TimerNode* self) noexcept = nullptr;
 
   bool queued() const noexcept { return slot != kNotQueued; }
@@ -28,7 +31,7 @@ struct TimerNode {
 
 class TimerHeap {
  public:
-  static constexpr std::size_t kInRun = std::size_t{1} << (sizeof(std::size_t) * 8 - 2);
+  static constexpr std::uint32_t kInRun = std::uint32_t{1} << 31;
 
   TimerHeap() = default;
   TimerHeap(const TimerHeap&) = delete;
@@ -49,11 +52,12 @@ class TimerHeap {
 
  private:
   static bool earlier(const TimerNode* a, const TimerNode* b) noexcept {
-    return a->when < b->when || (a->when == b->when && a->sequence < b->sequence);
+    return a->when < b->when ||
+           (a->when == b->when && static_cast<std::int32_t>(a->sequence - b->sequence) < 0);
   }
   void place(std::size_t i, TimerNode* node) noexcept {
     heap_[i] = node;
-    node->slot = i;
+    node->slot = static_cast<std::uint32_t>(i);
   }
   void sift_up(std::size_t i) noexcept;
   void sift_down(std::size_t i) noexcept;
@@ -62,15 +66,16 @@ class TimerHeap {
   void grow_run();
 
   std::vector<TimerNode*> heap_;
-  // The run: a ring indexed by absolute positions [run_head_, run_tail_), sorted by
-  // (when, sequence); removed entries are null until the head passes them.
+  // The run: a ring indexed by absolute positions [run_head_, run_tail_) (masked into
+  // the ring; a node's slot holds its masked index), sorted by (when, sequence);
+  // removed entries are null until the head passes them.
   TimerNode** run_ = nullptr;
   std::size_t run_mask_ = 0;  // capacity - 1 (capacity a power of two), 0 before use
   std::size_t run_head_ = 0;
   std::size_t run_tail_ = 0;
   std::size_t run_live_ = 0;
   std::chrono::steady_clock::time_point run_last_when_{};  // of the last entry appended
-  std::uint64_t next_sequence_ = 0;
+  std::uint32_t next_sequence_ = 0;
 };
 
 }  // namespace lanes::detail
