@@ -94,7 +94,7 @@ int UringReactor::handle(const Cqe& c) {
   if (tag == kTagOp) {
     auto* op = reinterpret_cast<IoOp*>(c.user_data & ~std::uint64_t{3});
     --ops_in_flight_;
-    op->on_complete(op, c.res);  // may free op
+    complete(op, c);  // may free op
     return 1;
   }
   const int slot = static_cast<int>((c.user_data & 0xffffffffu) >> 2);
@@ -152,6 +152,7 @@ void UringReactor::shut_down() noexcept {
       }
     }
   }
+  free_buffers();
   io_uring_queue_exit(&ring_);
 }
 

@@ -137,12 +137,25 @@ void UringReactor::submit(IoOp& op) {
       io_uring_prep_fsync(sqe, op.fd, IORING_FSYNC_DATASYNC);
       break;
     case IoOp::Code::recv:
-      io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, 0);
+      if (op.buffer == nullptr && buf_state_ > 0) {
+        // The kernel picks one of the provided buffers when data arrives.
+        io_uring_prep_recv(sqe, op.fd, nullptr, kBufSize, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = kBufGroup;
+      } else {
+        io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, 0);
+      }
+      op.selected = nullptr;
       break;
     case IoOp::Code::send:
-      io_uring_prep_send(sqe, op.fd, op.buffer, op.length, MSG_NOSIGNAL);
+      // MSG_WAITALL: the kernel retries a short send itself, so a stream's bytes
+      // go out whole (or the call fails) and never need a second submission.
+      io_uring_prep_send(sqe, op.fd, op.buffer, op.length, MSG_NOSIGNAL | MSG_WAITALL);
       break;
   }
+  if (op.net == IoOp::Net::connect)
+    io_uring_prep_connect(sqe, op.fd, static_cast<const sockaddr*>(op.buffer),
+                          static_cast<socklen_t>(op.length));
   io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&op) | kTagOp);
   ++ops_in_flight_;
 }

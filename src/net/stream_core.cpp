@@ -36,6 +36,7 @@ StreamCore::StreamCore(std::size_t limit) : limit_(limit) {
 
 StreamCore::~StreamCore() {
   if (io_.is_open()) {
+    transport_->closing(false);
     io_.close();
     if (tracker_) tracker_->connection_closed(*this);
   }
@@ -43,14 +44,48 @@ StreamCore::~StreamCore() {
 
 void StreamCore::attach(EventLoop& loop, int fd, Kind kind) {
   ignore_sigpipe();
-  io_.open(loop, fd);
+  // A socket on a ring backend (io_uring) moves its bytes by completions: no
+  // readiness watch at all (src/net/ring_transport.cpp).
+  const bool ring = kind == Kind::socket && loop.reactor().completes_operations();
+  io_.open(loop, fd, !ring);
   kind_ = kind;
   plain_.set_socket(kind == Kind::socket);
+  if (ring) {
+    try {
+      custom_ = make_ring_transport(io_, loop.reactor());
+    } catch (...) {
+      io_.close();
+      throw;
+    }
+    transport_ = custom_.get();
+  }
 }
 
 void StreamCore::set_transport(std::unique_ptr<StreamTransport> transport) noexcept {
+  if (custom_) custom_->stop_reading();
   custom_ = std::move(transport);
   transport_ = custom_ ? custom_.get() : &plain_;
+  if (!transport_->completion_based()) watch_readiness();
+}
+
+void StreamCore::set_layer(std::shared_ptr<StreamLayer> layer) noexcept {
+  layer_ = std::move(layer);
+  if (layer_ && transport_->completion_based()) {
+    // The layer reads the descriptor itself, by readiness; its output still
+    // goes out through the ring transport's sends.
+    transport_->stop_reading();
+    watch_readiness();
+  }
+}
+
+void StreamCore::watch_readiness() noexcept {
+  if (!io_.is_open() || io_.watched() || !io_.loop()) return;
+  try {
+    io_.watch();
+    io_.readable = true;
+  } catch (...) {
+    read_error_ = std::current_exception();
+  }
 }
 
 void StreamCore::set_tracker(std::shared_ptr<ConnectionTracker> tracker) noexcept {
@@ -135,8 +170,9 @@ bool StreamCore::read_once(char* dst, std::size_t size, std::size_t& n) noexcept
   const IoResult r = transport_->read_some(dst, size);
   switch (r.status) {
     case IoResult::Status::done:
-      // A short read emptied the socket: the next arrival is a new edge.
-      if (r.bytes < size && !io_.hangup) io_.readable = false;
+      // A short read emptied the socket: the next arrival is a new edge. (Not for
+      // a completion-based transport: it is asked again and starts a receive.)
+      if (r.bytes < size && !io_.hangup && !transport_->completion_based()) io_.readable = false;
       n = r.bytes;
       return true;
     case IoResult::Status::eof:
@@ -369,6 +405,7 @@ void StreamCore::abort() noexcept {
   wbuf_.clear();
   whead_ = 0;
   closing_ = true;
+  if (io_.is_open()) transport_->closing(true);  // a send in flight is cancelled too
   finish_close(false);
 }
 
@@ -382,7 +419,10 @@ void StreamCore::finish_close(bool graceful) noexcept {
     for (int i = 0; i < 64 && ::read(io_.fd(), sink, sizeof sink) > 0; ++i) {
     }
   }
-  if (was_open) io_.close();  // a waiting reader finds the end of the stream
+  if (was_open) {
+    transport_->closing(!graceful);  // operations in flight: cancelled or left to finish
+    io_.close();                     // a waiting reader finds the end of the stream
+  }
   closed_ = true;
   eof_ = eof_ || was_open;
   drain_waiters_.wake_all();

@@ -134,7 +134,8 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
 
   // ---- layering (TLS) -------------------------------------------------------------
   /// From now on, bytes go through `layer` (the reader's buffer must be empty).
-  void set_layer(std::shared_ptr<StreamLayer> layer) noexcept { layer_ = std::move(layer); }
+  /// A socket read through the ring (io_uring) turns to readiness for the layer.
+  void set_layer(std::shared_ptr<StreamLayer> layer) noexcept;
   StreamLayer* layer() const noexcept { return layer_.get(); }
   const std::shared_ptr<StreamLayer>& layer_ptr() const noexcept { return layer_; }
   /// Sends bytes as they are, under any layer (buffering what the OS cannot take).
@@ -169,6 +170,9 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   void do_shutdown() noexcept;
   /// Closes the descriptor and wakes the waiters; `graceful` false: an abort.
   void finish_close(bool graceful = true) noexcept;
+  /// Registers the descriptor for readiness reports if it is not (a transport or
+  /// layer that needs them replaces the ring transport's completions).
+  void watch_readiness() noexcept;
   void wake_reader() noexcept;
   bool send_layer_output() noexcept;
   void layer_shutdown() noexcept;
