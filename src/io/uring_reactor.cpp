@@ -145,6 +145,8 @@ void UringReactor::submit(IoOp& op) {
       } else {
         io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, 0);
       }
+      // Kernels with provided-buffer rings (5.19) also know POLL_FIRST.
+      if (op.poll_first && buf_state_ > 0) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
       op.selected = nullptr;
       break;
     case IoOp::Code::send:

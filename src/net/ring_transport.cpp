@@ -33,6 +33,9 @@ namespace lanes::detail {
 namespace {
 
 constexpr std::size_t kOwnBuffer = 16 * 1024;
+/// The size of the reactor's provided buffers (src/io/uring_reactor.hpp's kBufSize):
+/// a recv that fills one may have left bytes behind.
+constexpr std::size_t kProvided = 16 * 1024;
 /// The most one send takes; the rest waits in the core's write buffer.
 constexpr std::size_t kSendMax = 256 * 1024;
 
@@ -112,6 +115,8 @@ void recv_done(IoOp* self, int result) noexcept {
       }
     }
   } else if (result > 0) {
+    // A full buffer may have left more behind; a short one emptied the socket.
+    op->poll_first = static_cast<std::size_t>(result) < (op->selected != nullptr ? kProvided : kOwnBuffer);
     const char* src = op->selected != nullptr ? op->selected : r.own.get();
     if (r.io != nullptr && src != nullptr) {
       try {
@@ -263,9 +268,14 @@ class RingTransport final : public StreamTransport {
     if (r.send_busy && abort) r.reactor->cancel(r.send);
   }
 
-  void stop_reading() noexcept override {
+  std::string stop_reading() noexcept override {
     Record& r = *r_;
     if (r.recv_busy && r.io != nullptr && r.io->loop() != nullptr) r.reactor->cancel(r.recv);
+    std::string left = std::move(r.in);
+    left.erase(0, r.in_head);
+    r.in.clear();
+    r.in_head = 0;
+    return left;
   }
 
  private:

@@ -62,7 +62,7 @@ void StreamCore::attach(EventLoop& loop, int fd, Kind kind) {
 }
 
 void StreamCore::set_transport(std::unique_ptr<StreamTransport> transport) noexcept {
-  if (custom_) custom_->stop_reading();
+  if (custom_) keep_unread(custom_->stop_reading());
   custom_ = std::move(transport);
   transport_ = custom_ ? custom_.get() : &plain_;
   if (!transport_->completion_based()) watch_readiness();
@@ -70,11 +70,23 @@ void StreamCore::set_transport(std::unique_ptr<StreamTransport> transport) noexc
 
 void StreamCore::set_layer(std::shared_ptr<StreamLayer> layer) noexcept {
   layer_ = std::move(layer);
-  if (layer_ && transport_->completion_based()) {
-    // The layer reads the descriptor itself, by readiness; its output still
-    // goes out through the ring transport's sends.
-    transport_->stop_reading();
-    watch_readiness();
+  // The layer reads the descriptor itself, by readiness; its output still goes
+  // out through the ring transport's sends.
+  if (layer_) use_readiness();
+}
+
+void StreamCore::use_readiness() noexcept {
+  if (!transport_->completion_based() || io_.watched()) return;
+  keep_unread(transport_->stop_reading());
+  watch_readiness();
+}
+
+void StreamCore::keep_unread(std::string bytes) noexcept {
+  if (bytes.empty()) return;
+  try {
+    rbuf_.append(bytes);
+  } catch (...) {
+    read_error_ = std::current_exception();
   }
 }
 

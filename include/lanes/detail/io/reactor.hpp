@@ -59,6 +59,9 @@ struct IoOp {
   /// buffer goes back to the pool when on_complete returns); null if none was
   /// picked. Only when provides_buffers().
   const char* selected = nullptr;
+  /// recv: the socket is probably empty (the last recv was short): the kernel
+  /// waits for data before its first attempt instead of failing one first.
+  bool poll_first = false;
 };
 
 class Reactor {

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "lanes/detail/io/io_handle.hpp"
 #include "lanes/detail/io/syscall.hpp"
@@ -46,8 +47,8 @@ class StreamTransport {
   /// is submitted on it any more.
   virtual void closing(bool abort) noexcept { (void)abort; }
   /// Reads go another way from now on (a TLS layer reading the descriptor): a
-  /// receive in flight is cancelled.
-  virtual void stop_reading() noexcept {}
+  /// receive in flight is cancelled; returns the bytes received and not yet read.
+  virtual std::string stop_reading() noexcept { return {}; }
 };
 
 /// The completion-based transport of a socket on a reactor that
