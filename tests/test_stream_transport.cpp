@@ -360,4 +360,27 @@ TEST(StreamsInFlight, ManyShortConnectionsAtSeveralConcurrencies) {
   }
 }
 
+TEST(StreamsInFlight, ServerCloseWithItsAcceptArmedLetsThePortGo) {
+  lanes::run([]() -> lanes::Task<void> {
+    for (int round = 0; round < 3; ++round) {
+      auto server = co_await lanes::start_server(echo_back, "127.0.0.1", 0);
+      const std::uint16_t port = server.port();
+      {
+        auto [r, w] = co_await lanes::open_connection("127.0.0.1", port);  // accept in use
+        w.write("x");
+        EXPECT_EQ(co_await r.readexactly(1), "x");
+        w.close();
+      }
+      server.close();  // the accept is still armed here
+      co_await server.wait_closed();
+      // Nothing listens any more: the same port can be listened on again at once.
+      auto again = co_await lanes::start_server(echo_back, "127.0.0.1", port);
+      EXPECT_EQ(again.port(), port);
+      again.close();
+      co_await again.wait_closed();
+      EXPECT_THROW(co_await lanes::open_connection("127.0.0.1", port), lanes::ConnectionRefusedError);
+    }
+  }());
+}
+
 }  // namespace

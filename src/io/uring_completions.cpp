@@ -93,7 +93,8 @@ int UringReactor::handle(const Cqe& c) {
   if (c.user_data == LIBURING_UDATA_TIMEOUT || tag == 0) return 0;
   if (tag == kTagOp) {
     auto* op = reinterpret_cast<IoOp*>(c.user_data & ~std::uint64_t{3});
-    --ops_in_flight_;
+    op->more = (c.flags & IORING_CQE_F_MORE) != 0;  // multishot: still in flight
+    if (!op->more) --ops_in_flight_;
     complete(op, c);  // may free op
     return 1;
   }

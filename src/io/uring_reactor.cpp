@@ -158,6 +158,10 @@ void UringReactor::submit(IoOp& op) {
   if (op.net == IoOp::Net::connect)
     io_uring_prep_connect(sqe, op.fd, static_cast<const sockaddr*>(op.buffer),
                           static_cast<socklen_t>(op.length));
+  if (op.net == IoOp::Net::accept)
+    io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (op.net == IoOp::Net::accept_once)
+    io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&op) | kTagOp);
   ++ops_in_flight_;
 }

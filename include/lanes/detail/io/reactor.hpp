@@ -45,7 +45,9 @@ struct IoOp {
   /// operation and `code` is ignored (a separate enum so that switches over
   /// Code elsewhere stay exhaustive). connect: `buffer`/`length` are the
   /// sockaddr and its length.
-  enum class Net : std::uint8_t { none, connect };
+  /// accept: multishot (`buffer` null, `length` 0; the result is the new
+  /// descriptor, non-blocking and close-on-exec); accept_once: one connection.
+  enum class Net : std::uint8_t { none, connect, accept, accept_once };
   Net net = Net::none;
   Code code = Code::read;
   int fd = -1;
@@ -62,6 +64,9 @@ struct IoOp {
   /// recv: the socket is probably empty (the last recv was short): the kernel
   /// waits for data before its first attempt instead of failing one first.
   bool poll_first = false;
+  /// Set during on_complete: more completions of this (multishot) operation
+  /// follow; it is still in flight.
+  bool more = false;
 };
 
 class Reactor {
