@@ -1,6 +1,7 @@
-// lanes/detail/net/ring_acceptor.hpp — a listening socket's connections accepted by
-// the loop's ring (io_uring): one multishot IORING_OP_ACCEPT that reports each new
-// connection until it is stopped (src/net/ring_accept.cpp). Loop-thread only.
+// lanes/detail/net/ring_acceptor.hpp — accepting through the loop's ring (io_uring).
+//
+// One multishot IORING_OP_ACCEPT on a listening socket reports each new connection
+// until it is stopped (src/net/ring_accept.cpp). Loop-thread only.
 #pragma once
 
 #include "lanes/detail/io/reactor.hpp"
