@@ -1,6 +1,8 @@
 // The lanes server of the TCP echo benchmark (bench/echo.sh): one loop thread, a
 // task per connection, each message read straight into the task's buffer and
-// written back (one read and one write system call per message).
+// written back (epoll: one read and one write system call per message; io_uring:
+// one recv and one send in the ring, submitted with the loop's one io_uring_enter
+// per iteration).
 //
 //   echo_lanes PORT        serves on 127.0.0.1:PORT until killed (SIGTERM) or Ctrl-C
 #include <lanes/lanes.hpp>

@@ -445,21 +445,28 @@ TEST(Net, AcceptOutOfDescriptorsBacksOffAndRecovers) {
         [&](lanes::EventLoop&, const lanes::ExceptionContext& c) {
           if (lanes::describe_exception(c.exception).find("accept") != std::string::npos) ++reports;
         });
-    auto server = co_await lanes::start_server(echo_handler, "127.0.0.1", 0);
     {
       // Warm up what runs while descriptors are short, so that a sanitizer's
       // runtime (which opens files to check types) has nothing new to look up then.
-      auto [r0, w0] = co_await lanes::open_connection("127.0.0.1", server.port());
+      auto warm = co_await lanes::start_server(echo_handler, "127.0.0.1", 0);
+      auto [r0, w0] = co_await lanes::open_connection("127.0.0.1", warm.port());
       w0.write("warm\n");
       EXPECT_EQ(co_await r0.readline(), "warm\n");
       (void)lanes::describe_exception(lanes::make_os_error(EMFILE, "accept()"));
+      w0.close();
+      co_await w0.wait_closed();
+      warm.close();
+      co_await warm.wait_closed();
     }
-    // Use up descriptors so that the client's socket fits but the server's accept does not.
+    // Leave room for the listening socket and the client's socket, not for the
+    // server's accept. (Lowered before the server starts: io_uring reads the limit
+    // when an accept is armed, as a blocking accept4 would when it is called.)
     const int probe = dup(0);
     close(probe);
     rlimit low = old;
-    low.rlim_cur = static_cast<rlim_t>(probe + 1);
+    low.rlim_cur = static_cast<rlim_t>(probe + 2);
     EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+    auto server = co_await lanes::start_server(echo_handler, "127.0.0.1", 0);
     const auto start = std::chrono::steady_clock::now();
     auto [r, w] = co_await lanes::open_connection("127.0.0.1", server.port());
     w.write("late\n");

@@ -8,12 +8,21 @@
 
 #include <lanes/detail/io/syscall.hpp>
 #include <lanes/detail/net/stream_transport.hpp>
+#include <lanes/combinators.hpp>
 #include <lanes/loop.hpp>
+#include <lanes/net.hpp>
 #include <lanes/streams.hpp>
+#include <lanes/sync.hpp>
+#include <lanes/time.hpp>
+#include <netinet/in.h>
 
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -186,6 +195,191 @@ TEST(StreamTransport, TheWireSeesWhatTheTransportMade) {
     EXPECT_EQ(raw[0], 'C');
     wa.close();
     ::close(sv[1]);
+  }());
+}
+
+// ---- operations in flight (on io_uring each read and write is a ring operation
+// that may outlive its task or its stream; on epoll the same behaviour) ----------
+
+lanes::Task<void> echo_back(lanes::StreamReader r, lanes::StreamWriter w) {
+  for (;;) {
+    std::string data = co_await r.read(65536);
+    if (data.empty()) break;
+    w.write(data);
+    co_await w.drain();
+  }
+  w.close();
+}
+
+TEST(StreamsInFlight, CancelledReadIntoThenCloseReallyCloses) {
+  lanes::run([]() -> lanes::Task<void> {
+    lanes::Event server_saw_end;
+    auto server = co_await lanes::start_server(
+        [&](lanes::StreamReader r, lanes::StreamWriter w) -> lanes::Task<void> {
+          EXPECT_EQ(co_await r.read(-1), "");  // the client's FIN, nothing else
+          w.close();
+          server_saw_end.set();
+        },
+        "127.0.0.1", 0);
+    auto [reader, writer] = co_await lanes::open_connection("127.0.0.1", server.port());
+    // A task parked in readinto on a buffer of its own frame, cancelled: the frame
+    // dies while the receive may still be in the kernel.
+    auto blocked = lanes::create_task([](lanes::StreamReader r) -> lanes::Task<std::size_t> {
+      char buf[64];
+      co_return co_await r.readinto(buf);
+    }(reader));
+    co_await lanes::sleep(0s);
+    blocked.cancel();
+    EXPECT_THROW(co_await blocked, lanes::CancelledError);
+    writer.close();
+    co_await writer.wait_closed();
+    // Closing cancelled the receive: the socket is really closed, the peer sees it.
+    co_await lanes::wait_for(server_saw_end.wait(), 10s);
+    server.close();
+    co_await server.wait_closed();
+  }());
+}
+
+TEST(StreamsInFlight, CloseWithAWriteInFlightStillDeliversIt) {
+  lanes::run([]() -> lanes::Task<void> {
+    const std::string big(4 << 20, 'w');  // more than the socket buffers take
+    std::size_t received = 0;
+    lanes::Event done;
+    auto server = co_await lanes::start_server(
+        [&](lanes::StreamReader r, lanes::StreamWriter w) -> lanes::Task<void> {
+          received = (co_await r.read(-1)).size();
+          w.close();
+          done.set();
+        },
+        "127.0.0.1", 0);
+    {
+      auto [reader, writer] = co_await lanes::open_connection("127.0.0.1", server.port());
+      writer.write(big);
+      writer.close();  // no drain: the bytes in flight still go out
+    }
+    co_await lanes::wait_for(done.wait(), 30s);
+    EXPECT_EQ(received, big.size());
+    server.close();
+    co_await server.wait_closed();
+  }());
+}
+
+TEST(StreamsInFlight, AbortWithAWriteInFlightEndsTheConnection) {
+  lanes::run([]() -> lanes::Task<void> {
+    lanes::Event done;
+    bool ended = false;
+    auto server = co_await lanes::start_server(
+        [&](lanes::StreamReader r, lanes::StreamWriter w) -> lanes::Task<void> {
+          co_await r.readexactly(1);  // then stops reading: the client's send stalls
+          try {
+            co_await lanes::sleep(50ms);
+            co_await r.read(-1);
+          } catch (const lanes::ConnectionError&) {
+          }
+          ended = true;  // the reset (or the end) arrived: no hang
+          w.close();
+          done.set();
+        },
+        "127.0.0.1", 0);
+    auto [reader, writer] = co_await lanes::open_connection("127.0.0.1", server.port());
+    writer.write(std::string(8 << 20, 'a'));
+    co_await lanes::sleep(10ms);
+    writer.abort();
+    co_await writer.wait_closed();
+    co_await lanes::wait_for(done.wait(), 30s);
+    EXPECT_TRUE(ended);
+    server.close();
+    co_await server.wait_closed();
+  }());
+}
+
+TEST(StreamsInFlight, ConnectCancelledByATimeout) {
+  lanes::run([]() -> lanes::Task<void> {
+    // A listener whose accept queue is full drops new SYNs: a connect to it waits.
+    const int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    EXPECT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    EXPECT_EQ(::listen(lfd, 0), 0);
+    EXPECT_EQ(::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+    const auto port = ntohs(sa.sin_port);
+    std::vector<int> fillers;
+    for (int i = 0; i < 4; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+      fillers.push_back(fd);
+    }
+    // On loopback a connect's handshake completes within the call: the queue is
+    // full now.
+    EXPECT_THROW(co_await lanes::wait_for(lanes::open_connection("127.0.0.1", port), 100ms),
+                 lanes::TimeoutError);
+    // The loop goes on: a real server still answers.
+    auto server = co_await lanes::start_server(echo_back, "127.0.0.1", 0);
+    auto [reader, writer] = co_await lanes::open_connection("127.0.0.1", server.port());
+    writer.write("ok");
+    EXPECT_EQ(co_await reader.readexactly(2), "ok");
+    writer.close();
+    server.close();
+    co_await server.wait_closed();
+    for (int fd : fillers) ::close(fd);
+    ::close(lfd);
+  }());
+}
+
+// Clients at once (1, 2, 4), each opening connections one after another: each
+// writes, reads its echo and closes at once, so descriptor numbers are reused
+// while operations of the previous owner may still be finishing.
+TEST(StreamsInFlight, ManyShortConnectionsAtSeveralConcurrencies) {
+  for (int clients : {1, 2, 4}) {
+    lanes::run([clients]() -> lanes::Task<void> {
+      auto server = co_await lanes::start_server(echo_back, "127.0.0.1", 0);
+      const std::uint16_t port = server.port();
+      std::vector<lanes::Future<int>> tasks;
+      for (int c = 0; c < clients; ++c) {
+        tasks.push_back(lanes::create_task([](std::uint16_t p, int id) -> lanes::Task<int> {
+          int ok = 0;
+          for (int i = 0; i < 100; ++i) {
+            auto [r, w] = co_await lanes::open_connection("127.0.0.1", p);
+            const std::string msg = std::to_string(id) + ":" + std::to_string(i) + "\n";
+            w.write(msg);
+            if (co_await r.readline() == msg) ++ok;
+            if (i % 2 == 0) {
+              w.write("tail");  // closed with this write maybe still in flight
+            }
+            w.close();
+          }
+          co_return ok;
+        }(port, c)));
+      }
+      for (auto& t : tasks) EXPECT_EQ(co_await lanes::wait_for(std::move(t), 60s), 100);
+      server.close();
+      co_await server.wait_closed();
+    }());
+  }
+}
+
+TEST(StreamsInFlight, ServerCloseWithItsAcceptArmedLetsThePortGo) {
+  lanes::run([]() -> lanes::Task<void> {
+    for (int round = 0; round < 3; ++round) {
+      auto server = co_await lanes::start_server(echo_back, "127.0.0.1", 0);
+      const std::uint16_t port = server.port();
+      {
+        auto [r, w] = co_await lanes::open_connection("127.0.0.1", port);  // accept in use
+        w.write("x");
+        EXPECT_EQ(co_await r.readexactly(1), "x");
+        w.close();
+      }
+      server.close();  // the accept is still armed here
+      co_await server.wait_closed();
+      // Nothing listens any more: the same port can be listened on again at once.
+      auto again = co_await lanes::start_server(echo_back, "127.0.0.1", port);
+      EXPECT_EQ(again.port(), port);
+      again.close();
+      co_await again.wait_closed();
+      EXPECT_THROW(co_await lanes::open_connection("127.0.0.1", port), lanes::ConnectionRefusedError);
+    }
   }());
 }
 

@@ -35,7 +35,8 @@ class IoRegistry final : public LoopExtension {
     // outside the loop, a transport flushing before it closes) loses its loop.
     while (IoHandle* h = head_) {
       unlink(*h);
-      if (h->loop_) h->loop_->reactor().remove(h->fd_);
+      if (h->loop_ && h->watched_) h->loop_->reactor().remove(h->fd_);
+      h->watched_ = false;
       h->loop_ = nullptr;
       h->registry_ = nullptr;
       h->read_waiter = h->write_waiter = nullptr;
@@ -56,7 +57,7 @@ IoRegistry& io_registry(EventLoop& loop) {
   return static_cast<IoRegistry&>(loop.set_extension(&registry_key, std::make_unique<IoRegistry>()));
 }
 
-void IoHandle::open(EventLoop& loop, int fd) {
+void IoHandle::open(EventLoop& loop, int fd, bool watch) {
   if (is_open()) {
     ::close(fd);
     throw InvalidStateError("IoHandle::open: the handle already holds a descriptor");
@@ -64,7 +65,7 @@ void IoHandle::open(EventLoop& loop, int fd) {
   IoRegistry* registry;
   try {
     registry = &io_registry(loop);
-    loop.reactor().add(fd, kReadable | kWritable | kEdgeTriggered, this);
+    if (watch) loop.reactor().add(fd, kReadable | kWritable | kEdgeTriggered, this);
   } catch (const std::system_error& e) {
     ::close(fd);
     throw_os_error(e.code().value(), "registering a descriptor with the event loop");
@@ -73,6 +74,7 @@ void IoHandle::open(EventLoop& loop, int fd) {
     throw;
   }
   fd_ = fd;
+  watched_ = watch;
   loop_ = &loop;
   registry_ = registry;
   registry_->link(*this);
@@ -80,8 +82,19 @@ void IoHandle::open(EventLoop& loop, int fd) {
   hangup = false;
 }
 
+void IoHandle::watch() {
+  if (watched_ || fd_ < 0 || !loop_) return;
+  try {
+    loop_->reactor().add(fd_, kReadable | kWritable | kEdgeTriggered, this);
+  } catch (const std::system_error& e) {
+    throw_os_error(e.code().value(), "registering a descriptor with the event loop");
+  }
+  watched_ = true;
+}
+
 void IoHandle::unregister() noexcept {
-  if (loop_) loop_->reactor().remove(fd_);
+  if (loop_ && watched_) loop_->reactor().remove(fd_);
+  watched_ = false;
   if (registry_) registry_->unlink(*this);
   loop_ = nullptr;
   registry_ = nullptr;

@@ -93,8 +93,9 @@ int UringReactor::handle(const Cqe& c) {
   if (c.user_data == LIBURING_UDATA_TIMEOUT || tag == 0) return 0;
   if (tag == kTagOp) {
     auto* op = reinterpret_cast<IoOp*>(c.user_data & ~std::uint64_t{3});
-    --ops_in_flight_;
-    op->on_complete(op, c.res);  // may free op
+    op->more = (c.flags & IORING_CQE_F_MORE) != 0;  // multishot: still in flight
+    if (!op->more) --ops_in_flight_;
+    complete(op, c);  // may free op
     return 1;
   }
   const int slot = static_cast<int>((c.user_data & 0xffffffffu) >> 2);
@@ -152,6 +153,7 @@ void UringReactor::shut_down() noexcept {
       }
     }
   }
+  free_buffers();
   io_uring_queue_exit(&ring_);
 }
 

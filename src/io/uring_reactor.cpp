@@ -137,12 +137,31 @@ void UringReactor::submit(IoOp& op) {
       io_uring_prep_fsync(sqe, op.fd, IORING_FSYNC_DATASYNC);
       break;
     case IoOp::Code::recv:
-      io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, 0);
+      if (op.buffer == nullptr && buf_state_ > 0) {
+        // The kernel picks one of the provided buffers when data arrives.
+        io_uring_prep_recv(sqe, op.fd, nullptr, kBufSize, 0);
+        sqe->flags |= IOSQE_BUFFER_SELECT;
+        sqe->buf_group = kBufGroup;
+      } else {
+        io_uring_prep_recv(sqe, op.fd, op.buffer, op.length, 0);
+      }
+      // Kernels with provided-buffer rings (5.19) also know POLL_FIRST.
+      if (op.poll_first && buf_state_ > 0) sqe->ioprio |= IORING_RECVSEND_POLL_FIRST;
+      op.selected = nullptr;
       break;
     case IoOp::Code::send:
-      io_uring_prep_send(sqe, op.fd, op.buffer, op.length, MSG_NOSIGNAL);
+      // MSG_WAITALL: the kernel retries a short send itself, so a stream's bytes
+      // go out whole (or the call fails) and never need a second submission.
+      io_uring_prep_send(sqe, op.fd, op.buffer, op.length, MSG_NOSIGNAL | MSG_WAITALL);
       break;
   }
+  if (op.net == IoOp::Net::connect)
+    io_uring_prep_connect(sqe, op.fd, static_cast<const sockaddr*>(op.buffer),
+                          static_cast<socklen_t>(op.length));
+  if (op.net == IoOp::Net::accept)
+    io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (op.net == IoOp::Net::accept_once)
+    io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&op) | kTagOp);
   ++ops_in_flight_;
 }

@@ -21,6 +21,11 @@ constexpr std::uint64_t kTagOp = 2;
 constexpr unsigned kBatch = 64;
 /// Completions handled per poll(), so that a flood cannot starve the ready queue.
 constexpr int kMaxPerPoll = 1024;
+/// The provided-buffer ring of stream receives (src/io/uring_buffers.cpp): how
+/// many buffers, their size, and their group id.
+constexpr unsigned kBufCount = 256;
+constexpr unsigned kBufSize = 16 * 1024;
+constexpr unsigned short kBufGroup = 0;
 
 struct Cqe {
   std::uint64_t user_data;
@@ -46,6 +51,10 @@ class UringReactor final : public Reactor {
 
   bool completes_operations() const noexcept override { return true; }
 
+  bool provides_buffers() noexcept override;
+  void flush_submissions() noexcept override {
+    if (io_uring_sq_ready(&ring_) > 0) submit_now();
+  }
   void submit(IoOp& op) override;
   void cancel(IoOp& op) noexcept override;
   int poll(std::chrono::nanoseconds timeout) override;
@@ -85,6 +94,10 @@ class UringReactor final : public Reactor {
   int reap();
   int handle(const Cqe& c);
   void shut_down() noexcept;
+  /// Completes `op` with its CQE: the picked buffer (if any) is lent to it for
+  /// the duration of on_complete, then goes back to the pool.
+  void complete(IoOp* op, const Cqe& c) noexcept;
+  void free_buffers() noexcept;
   io_uring ring_{};
   bool ready_ = false;
   std::vector<Watch> slots_;
@@ -95,6 +108,10 @@ class UringReactor final : public Reactor {
   int dispatching_ = -1;
   bool multishot_ok_ = true;
   std::vector<Cqe> backlog_;
+  // The provided buffers: 0 not tried yet, 1 registered, -1 refused by the kernel.
+  int buf_state_ = 0;
+  io_uring_buf_ring* buf_ring_ = nullptr;
+  char* buf_memory_ = nullptr;
 };
 
 }  // namespace lanes::detail::uring

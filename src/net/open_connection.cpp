@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "lanes/detail/io/file_op.hpp"
 #include "lanes/detail/net/socket.hpp"
 #include "lanes/detail/tls/tls_handshake.hpp"
 #include "lanes/errors.hpp"
@@ -19,7 +20,11 @@ Task<std::shared_ptr<detail::StreamCore>> connect_stream(const detail::ResolvedA
   EventLoop& loop = get_running_loop();
   auto core = std::make_shared<detail::StreamCore>(limit);
   core->attach(loop, detail::make_socket(addr.family, SOCK_STREAM), detail::StreamCore::Kind::socket);
-  co_await detail::ConnectAwaiter(core->io(), addr);
+  if (core->io().watched()) {
+    co_await detail::ConnectAwaiter(core->io(), addr);
+  } else {
+    co_await detail::ring_connect(loop.reactor(), core->io().fd(), addr);
+  }
   if (addr.family != AF_UNIX) {
     int one = 1;
     ::setsockopt(core->io().fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

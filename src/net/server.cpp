@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "lanes/detail/io/syscall.hpp"
+#include "lanes/detail/net/ring_acceptor.hpp"
 #include "lanes/detail/net/socket.hpp"
 #include "lanes/detail/sync/wait_list.hpp"
 #include "lanes/detail/tls/tls_handshake.hpp"
@@ -37,6 +38,7 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
     IoHandle io;
     ServerSocket socket;
     Handle retry;
+    std::unique_ptr<RingAcceptor> ring;  // io_uring: accepts by completion
   };
 
   ServerCore(EventLoop& loop, ConnectionHandler handler, ServerOptions options)
@@ -53,7 +55,18 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
     auto l = std::make_unique<Listener>();
     l->server = this;
     l->ready = &ServerCore::accept_thunk;
-    l->io.open(*loop_, fd);
+    // On a ring backend the listening socket is not watched: a multishot accept
+    // reports each connection (src/net/ring_accept.cpp).
+    const bool ring = loop_->reactor().completes_operations();
+    l->io.open(*loop_, fd, !ring);
+    if (ring) {
+      try {
+        l->ring = std::make_unique<RingAcceptor>(loop_->reactor(), fd, &ServerCore::ring_accepted, l.get());
+      } catch (...) {
+        l->io.close();
+        throw;
+      }
+    }
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -79,6 +92,7 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
     serving_ = false;
     for (auto& l : listeners_) {
       l->retry.cancel();
+      if (l->ring) l->ring->stop();  // cancels the armed accept: the port is let go
       l->io.read_waiter = nullptr;
       l->io.close();
     }
@@ -129,6 +143,14 @@ class ServerCore final : public ConnectionTracker, public std::enable_shared_fro
   bool serving_forever = false;
 
  private:
+  static void ring_accepted(void* context, int result) noexcept {
+    auto* l = static_cast<Listener*>(context);
+    l->server->ring_result(*l, result);
+  }
+  void ring_result(Listener& l, int result) noexcept;
+  /// Reports an accept failure and tries again in 100 ms (a pending connection
+  /// stays queued; retrying at once would spin).
+  void accept_failed(Listener& l, int err) noexcept;
   static void accept_thunk(IoWaiter* w) noexcept {
     auto* l = static_cast<Listener*>(w);
     l->server->accept(*l);
@@ -219,8 +241,49 @@ void ServerCore::start_connection(int fd) noexcept {
   }
 }
 
+void ServerCore::ring_result(Listener& l, int result) noexcept {
+  if (result >= 0) {
+    if (closed_) {
+      ::close(result);
+      return;
+    }
+    start_connection(result);
+    return;
+  }
+  const int err = -result;
+  if (err == ECONNABORTED || err == EPROTO || err == EPERM || err == EAGAIN || err == EINTR) {
+    if (serving_ && !closed_) accept(l);  // armed again (if the error ended it)
+    return;
+  }
+  accept_failed(l, err);
+}
+
+void ServerCore::accept_failed(Listener& l, int err) noexcept {
+  loop_->call_exception_handler({"lanes::Server: accept() failed; retrying in 100 ms",
+                                 make_os_error(err, "accept()")});
+  if (closed_) return;  // the exception handler closed the server
+  try {
+    std::weak_ptr<ServerCore> weak = weak_from_this();
+    Listener* lp = &l;
+    l.retry = loop_->call_later(kAcceptRetry, [weak, lp] {
+      if (auto self = weak.lock()) self->accept(*lp);
+    });
+  } catch (...) {
+  }
+}
+
 void ServerCore::accept(Listener& l) noexcept {
   if (!serving_ || !l.io.is_open()) return;
+  if (l.ring) {
+    try {
+      l.ring->arm();
+    } catch (const std::system_error& e) {
+      accept_failed(l, e.code().value());
+    } catch (...) {
+      accept_failed(l, ENOMEM);
+    }
+    return;
+  }
   for (int i = 0; i < kAcceptBatch; ++i) {
     const int fd = retry_eintr(
         [&] { return ::accept4(l.io.fd(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC); });
@@ -236,20 +299,8 @@ void ServerCore::accept(Listener& l) noexcept {
       return;
     }
     if (err == ECONNABORTED || err == EPROTO || err == EPERM) continue;
-    // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM...): the
-    // pending connection stays queued and the socket stays readable; retrying now
-    // would spin. Report, and try again a little later.
-    loop_->call_exception_handler({"lanes::Server: accept() failed; retrying in 100 ms",
-                                   make_os_error(err, "accept()")});
-    if (closed_) return;  // the exception handler closed the server
-    try {
-      std::weak_ptr<ServerCore> weak = weak_from_this();
-      Listener* lp = &l;
-      l.retry = loop_->call_later(kAcceptRetry, [weak, lp] {
-        if (auto self = weak.lock()) self->accept(*lp);
-      });
-    } catch (...) {
-    }
+    // Out of descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM...).
+    accept_failed(l, err);
     return;
   }
   // A full batch: more may wait, and no new edge will say so. Continue next round.

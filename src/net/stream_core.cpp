@@ -36,26 +36,10 @@ StreamCore::StreamCore(std::size_t limit) : limit_(limit) {
 
 StreamCore::~StreamCore() {
   if (io_.is_open()) {
+    transport_->closing(false);
     io_.close();
     if (tracker_) tracker_->connection_closed(*this);
   }
-}
-
-void StreamCore::attach(EventLoop& loop, int fd, Kind kind) {
-  ignore_sigpipe();
-  io_.open(loop, fd);
-  kind_ = kind;
-  plain_.set_socket(kind == Kind::socket);
-}
-
-void StreamCore::set_transport(std::unique_ptr<StreamTransport> transport) noexcept {
-  custom_ = std::move(transport);
-  transport_ = custom_ ? custom_.get() : &plain_;
-}
-
-void StreamCore::set_tracker(std::shared_ptr<ConnectionTracker> tracker) noexcept {
-  tracker_ = std::move(tracker);
-  if (tracker_) tracker_->connection_opened(*this);
 }
 
 // ---- reading -------------------------------------------------------------------
@@ -135,8 +119,9 @@ bool StreamCore::read_once(char* dst, std::size_t size, std::size_t& n) noexcept
   const IoResult r = transport_->read_some(dst, size);
   switch (r.status) {
     case IoResult::Status::done:
-      // A short read emptied the socket: the next arrival is a new edge.
-      if (r.bytes < size && !io_.hangup) io_.readable = false;
+      // A short read emptied the socket: the next arrival is a new edge. (Not for
+      // a completion-based transport: it is asked again and starts a receive.)
+      if (r.bytes < size && !io_.hangup && !transport_->completion_based()) io_.readable = false;
       n = r.bytes;
       return true;
     case IoResult::Status::eof:
@@ -369,6 +354,7 @@ void StreamCore::abort() noexcept {
   wbuf_.clear();
   whead_ = 0;
   closing_ = true;
+  if (io_.is_open()) transport_->closing(true);  // a send in flight is cancelled too
   finish_close(false);
 }
 
@@ -382,7 +368,10 @@ void StreamCore::finish_close(bool graceful) noexcept {
     for (int i = 0; i < 64 && ::read(io_.fd(), sink, sizeof sink) > 0; ++i) {
     }
   }
-  if (was_open) io_.close();  // a waiting reader finds the end of the stream
+  if (was_open) {
+    transport_->closing(!graceful);  // operations in flight: cancelled or left to finish
+    io_.close();                     // a waiting reader finds the end of the stream
+  }
   closed_ = true;
   eof_ = eof_ || was_open;
   drain_waiters_.wake_all();
@@ -408,24 +397,6 @@ void StreamCore::drop_handle() noexcept {
     return;
   }
   finish_close();
-}
-
-// ---- identity ------------------------------------------------------------------
-
-SocketAddress StreamCore::peername() const {
-  if (kind_ != Kind::socket || io_.fd() < 0) return {};
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getpeername(io_.fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
-  return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
-}
-
-SocketAddress StreamCore::sockname() const {
-  if (kind_ != Kind::socket || io_.fd() < 0) return {};
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (::getsockname(io_.fd(), reinterpret_cast<sockaddr*>(&ss), &len) != 0) return {};
-  return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 }  // namespace lanes::detail

@@ -67,6 +67,7 @@ Task<void> tls_handshake(std::shared_ptr<StreamCore> core, TlsParams params) {
   if (core->kind() != StreamCore::Kind::socket) throw RuntimeError("TLS needs a socket stream");
   if (core->layer()) throw RuntimeError("this stream already has TLS");
   if (core->is_closing()) throw RuntimeError("TLS on a closed or closing stream");
+  core->use_readiness();  // the session reads the descriptor itself (io_uring: not the ring)
   auto session = std::make_shared<TlsSession>(params.context.core(), params.server_side,
                                               params.server_hostname, core->io());
   if (core->buffered() > 0) {

@@ -49,7 +49,17 @@ class IoHandle : private IoWatcher {
   /// Takes `fd` (already non-blocking) and registers it with `loop`'s reactor.
   /// On failure closes `fd` and throws the OSError for the reactor's errno, or
   /// RuntimeError if the loop is closed.
-  void open(EventLoop& loop, int fd);
+  void open(EventLoop& loop, int fd) { open(loop, fd, true); }
+  /// The same; `watch` false: not registered with the reactor (its operations are
+  /// completed by the reactor's ring instead, which calls notify()); watch() adds
+  /// the registration later.
+  void open(EventLoop& loop, int fd, bool watch);
+  /// Registers the open, unwatched descriptor with the reactor (a stream that
+  /// turns to readiness, e.g. for TLS). Throws the OSError for the reactor's errno.
+  void watch();
+  bool watched() const noexcept { return watched_; }
+  /// Reports readiness as the reactor would: sets the flags, wakes the waiters.
+  void notify(std::uint32_t events) noexcept { dispatch(this, events); }
   /// Unregisters and closes the descriptor; wakes what waits on it (it then finds
   /// the handle closed). Harmless if not open.
   void close() noexcept;
@@ -92,6 +102,7 @@ class IoHandle : private IoWatcher {
   void wake_all() noexcept;
 
   int fd_ = -1;
+  bool watched_ = false;
   EventLoop* loop_ = nullptr;
   IoRegistry* registry_ = nullptr;
 };

@@ -41,12 +41,32 @@ struct IoWatcher {
 /// cancel()).
 struct IoOp {
   enum class Code : std::uint8_t { read, write, fsync, fdatasync, recv, send };
+  /// Socket operations other than recv/send; when not none, this is the
+  /// operation and `code` is ignored (a separate enum so that switches over
+  /// Code elsewhere stay exhaustive). connect: `buffer`/`length` are the
+  /// sockaddr and its length.
+  /// accept: multishot (`buffer` null, `length` 0; the result is the new
+  /// descriptor, non-blocking and close-on-exec); accept_once: one connection.
+  enum class Net : std::uint8_t { none, connect, accept, accept_once };
+  Net net = Net::none;
   Code code = Code::read;
   int fd = -1;
   void* buffer = nullptr;
   std::size_t length = 0;
   std::uint64_t offset = 0;  ///< for read/write: -1 (all ones) = the file position
   void (*on_complete)(IoOp* self, int result) noexcept = nullptr;
+  /// recv with `buffer` null: the kernel picks a buffer from the reactor's own
+  /// pool when data arrives (a provided-buffer ring), so a recv that waits holds no
+  /// memory. `selected` then points at the bytes during on_complete only (the
+  /// buffer goes back to the pool when on_complete returns); null if none was
+  /// picked. Only when provides_buffers().
+  const char* selected = nullptr;
+  /// recv: the socket is probably empty (the last recv was short): the kernel
+  /// waits for data before its first attempt instead of failing one first.
+  bool poll_first = false;
+  /// Set during on_complete: more completions of this (multishot) operation
+  /// follow; it is still in flight.
+  bool more = false;
 };
 
 class Reactor {
@@ -79,6 +99,11 @@ class Reactor {
   /// Queues `op` (sent to the kernel with the next poll). Throws std::system_error
   /// if the OS refuses, RuntimeError if !completes_operations().
   virtual void submit(IoOp& op);
+  /// Sends what submit() queued to the kernel now, not with the next poll: before
+  /// closing a descriptor that queued operations name (the number could be reused).
+  virtual void flush_submissions() noexcept {}
+  /// True if a recv may leave its buffer to the kernel (IoOp::selected).
+  virtual bool provides_buffers() noexcept { return false; }
   /// Asks the kernel to stop `op` early; on_complete still runs (with -ECANCELED,
   /// or with the result if it finished first). Only while `op` is in flight
   /// (submitted, on_complete not yet run).

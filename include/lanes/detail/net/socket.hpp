@@ -61,4 +61,10 @@ class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] ConnectA
   int error_ = 0;
 };
 
+/// Connects `fd` to `addr` with one IORING_OP_CONNECT on `reactor` (one that
+/// completes_operations()). Cancelling the task cancels the operation
+/// (IORING_OP_ASYNC_CANCEL) and throws CancelledError once it has ended. Throws
+/// ConnectionRefusedError, OSError..., CancelledError, RuntimeError outside a task.
+Task<void> ring_connect(Reactor& reactor, int fd, const ResolvedAddress& addr);
+
 }  // namespace lanes::detail

@@ -134,7 +134,13 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
 
   // ---- layering (TLS) -------------------------------------------------------------
   /// From now on, bytes go through `layer` (the reader's buffer must be empty).
-  void set_layer(std::shared_ptr<StreamLayer> layer) noexcept { layer_ = std::move(layer); }
+  /// A socket read through the ring (io_uring) turns to readiness for the layer.
+  void set_layer(std::shared_ptr<StreamLayer> layer) noexcept;
+  /// From now on the descriptor is read by readiness (a TLS handshake reads it
+  /// itself): a ring transport's receive stops and what it held moves into the
+  /// reader's buffer; the descriptor is registered with the reactor. Sends still
+  /// go through the transport. Stores a registration failure as the read error.
+  void use_readiness() noexcept;
   StreamLayer* layer() const noexcept { return layer_.get(); }
   const std::shared_ptr<StreamLayer>& layer_ptr() const noexcept { return layer_; }
   /// Sends bytes as they are, under any layer (buffering what the OS cannot take).
@@ -169,6 +175,11 @@ class StreamCore : public std::enable_shared_from_this<StreamCore> {
   void do_shutdown() noexcept;
   /// Closes the descriptor and wakes the waiters; `graceful` false: an abort.
   void finish_close(bool graceful = true) noexcept;
+  /// Registers the descriptor for readiness reports if it is not (a transport or
+  /// layer that needs them replaces the ring transport's completions).
+  void watch_readiness() noexcept;
+  /// Appends what a transport received but the reader has not read yet.
+  void keep_unread(std::string bytes) noexcept;
   void wake_reader() noexcept;
   bool send_layer_output() noexcept;
   void layer_shutdown() noexcept;

@@ -15,6 +15,8 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <string>
 
 #include "lanes/detail/io/io_handle.hpp"
 #include "lanes/detail/io/syscall.hpp"
@@ -34,7 +36,26 @@ class StreamTransport {
   /// Ends the sending direction after everything written was taken (a socket's
   /// shutdown(SHUT_WR); TLS sends its close_notify first). Best effort.
   virtual void shutdown_write() noexcept = 0;
+
+  /// True for a transport whose calls complete from the reactor's ring: read_some
+  /// and write_some start an operation and report would_block until its
+  /// completion calls IoHandle::notify(). A short transfer then says nothing about
+  /// the descriptor: the core asks again instead of waiting for an edge.
+  virtual bool completion_based() const noexcept { return false; }
+  /// The descriptor is about to be closed (`abort`: with a reset): operations in
+  /// flight are cancelled (a send is left to finish unless aborting) and nothing
+  /// is submitted on it any more.
+  virtual void closing(bool abort) noexcept { (void)abort; }
+  /// Reads go another way from now on (a TLS layer reading the descriptor): a
+  /// receive in flight is cancelled; returns the bytes received and not yet read.
+  virtual std::string stop_reading() noexcept { return {}; }
 };
+
+/// The completion-based transport of a socket on a reactor that
+/// completes_operations() (io_uring): src/net/ring_transport.cpp. `io` must be
+/// open and not watched; the transport calls io.notify() as operations complete.
+/// Throws std::bad_alloc.
+std::unique_ptr<StreamTransport> make_ring_transport(IoHandle& io, Reactor& reactor);
 
 /// Bytes straight to and from the descriptor of `io`: send(MSG_NOSIGNAL) for a
 /// socket, write() for a pipe.
