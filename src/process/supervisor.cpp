@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "lanes/detail/io/syscall.hpp"
+#include "lanes/detail/threads/parker.hpp"
 #include "lanes/errors.hpp"
 #include "worker_spawn.hpp"
 
@@ -33,14 +34,6 @@ constexpr double kTargetFrameNs = 2e6;  // a merged map frame should take ~2 ms
 /// again within microseconds, and an answer seen while spinning needs no wake-up of
 /// this thread. Bounded, and only after traffic: an idle pool uses no CPU.
 constexpr auto kAnswerSpin = std::chrono::microseconds(50);
-
-void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 }  // namespace
 
 ProcessSupervisor::ProcessSupervisor(ProcessPoolConfig config) : config_(std::move(config)) {

@@ -24,6 +24,7 @@
 #include "lanes/detail/process/call_runner.hpp"
 #include "lanes/detail/process/process_registry.hpp"
 #include "lanes/detail/process/shm_ring.hpp"
+#include "lanes/detail/threads/parker.hpp"
 #include "lanes/detail/process/wire_frame.hpp"
 #include "lanes/detail/process/wire_types.hpp"
 #include "worker_spawn.hpp"
@@ -57,14 +58,6 @@ std::string missing_in_worker(std::string_view function, bool other_signature) {
 /// (kSpin) before it sleeps on the ring's futex, which spares the wake-up of this
 /// process on that path. Bounded, and only after an answer: an idle worker uses no CPU.
 constexpr auto kSpin = std::chrono::microseconds(50);
-
-void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
 
 /// Waits until the request ring holds a record or is closed; spins first if `spin`.
 void wait_for_request(ShmRing& ring, bool spin) noexcept {

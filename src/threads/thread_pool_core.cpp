@@ -24,14 +24,6 @@ using Clock = std::chrono::steady_clock;
 /// few microseconds, enough to catch the next job of a busy producer.
 constexpr int kSpinRounds = 12;
 
-void cpu_relax() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
-
 void backoff(int round) noexcept {
   for (int i = 0; i < (1 << std::min(round, 6)); ++i) cpu_relax();
 }

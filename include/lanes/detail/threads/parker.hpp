@@ -12,6 +12,16 @@
 
 namespace lanes::detail {
 
+/// One pause of a spin loop before a thread parks: tells the core a spin-wait runs
+/// (it yields the pipeline to the sibling hyper-thread and saves power).
+inline void cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 class Parker {
  public:
   using Clock = std::chrono::steady_clock;
