@@ -248,4 +248,15 @@ TEST(Datagram, EndpointOutlivesItsLoopWithAReceiveArmed) {
   EXPECT_TRUE(kept.is_closing());
 }
 
+// send() needs a connected endpoint: refused at once on both backends.
+TEST(Datagram, SendOnAnUnconnectedEndpointIsRefused) {
+  lanes::run([]() -> lanes::Task<void> {
+    auto ep = co_await lanes::create_datagram_endpoint({.local_host = "127.0.0.1"});
+    EXPECT_THROW(co_await ep.send("to nobody"), lanes::OSError);
+    auto peer = co_await lanes::create_datagram_endpoint({.local_host = "127.0.0.1"});
+    co_await ep.sendto("still usable", peer.sockname());
+    EXPECT_EQ((co_await peer.recvfrom()).first, "still usable");
+  }());
+}
+
 }  // namespace

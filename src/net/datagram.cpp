@@ -98,7 +98,14 @@ bool SendToAwaiter::attempt() noexcept {
     error_ = EBADF;
     return true;
   }
-  if (core_->ring != nullptr) return ring_sendto(*core_->ring, data_, to_, to_len_, error_);
+  if (core_->ring != nullptr) {
+    // Refused at once, as sendto() would: the ring's own errors come a call later.
+    if (to_len_ == 0 && !core_->connected) {
+      error_ = EDESTADDRREQ;
+      return true;
+    }
+    return ring_sendto(*core_->ring, data_, to_, to_len_, error_);
+  }
   if (!core_->io.writable) return false;
   const ssize_t k = retry_eintr([&] {
     return ::sendto(core_->io.fd(), data_.data(), data_.size(), MSG_NOSIGNAL,
