@@ -103,6 +103,8 @@ class DatagramEndpoint {
   /// Sends one datagram to `addr` (a numeric address). Waits only if the socket's
   /// buffer is full. Throws OSError (EMSGSIZE for a datagram too large...),
   /// ValueError for a non-numeric address, RuntimeError if closed, CancelledError.
+  /// On io_uring the datagram is copied and queued (the wait is for a full queue),
+  /// and an OSError the kernel gives for it is thrown by the next sendto/send.
   detail::SendToAwaiter sendto(std::string_view data, const SocketAddress& addr) const {
     return detail::SendToAwaiter(live(), data, addr);
   }

@@ -1,6 +1,7 @@
-// lanes/detail/net/ring_datagram.hpp — a UDP endpoint's datagrams moved by the
-// loop's ring (io_uring): IORING_OP_RECVMSG / IORING_OP_SENDMSG instead of
-// readiness plus recvfrom / sendto (src/net/ring_datagram.cpp).
+// lanes/detail/net/ring_datagram.hpp — UDP datagrams through the loop's ring (io_uring).
+//
+// IORING_OP_RECVMSG / IORING_OP_SENDMSG instead of readiness plus recvfrom /
+// sendto (src/net/ring_datagram.cpp).
 //
 // The DatagramRing (opaque here) holds both operations, their msghdrs, buffers and
 // addresses. Its owner (DatagramCore) calls ring_close() before closing the
