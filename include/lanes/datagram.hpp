@@ -42,11 +42,19 @@ struct DatagramOptions {
 
 namespace detail {
 
+struct DatagramRing;  // io_uring: the endpoint's operations (detail/net/ring_datagram.hpp)
+
 struct DatagramCore {
   IoHandle io;
   std::optional<std::pair<std::string, SocketAddress>> kept;  // from a cancelled receive
   bool connected = false;
-  ~DatagramCore() { io.close(); }
+  DatagramRing* ring = nullptr;  // set on a ring backend; given up by close()
+  DatagramCore() = default;
+  DatagramCore(const DatagramCore&) = delete;
+  DatagramCore& operator=(const DatagramCore&) = delete;
+  ~DatagramCore() { close(); }
+  /// Stops the ring's operations, then closes the descriptor. Never throws.
+  void close() noexcept;
 };
 
 class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] RecvFromAwaiter : public IoAwaiter<RecvFromAwaiter> {
@@ -95,6 +103,8 @@ class DatagramEndpoint {
   /// Sends one datagram to `addr` (a numeric address). Waits only if the socket's
   /// buffer is full. Throws OSError (EMSGSIZE for a datagram too large...),
   /// ValueError for a non-numeric address, RuntimeError if closed, CancelledError.
+  /// On io_uring the datagram is copied and queued (the wait is for a full queue),
+  /// and an OSError the kernel gives for it is thrown by the next sendto/send.
   detail::SendToAwaiter sendto(std::string_view data, const SocketAddress& addr) const {
     return detail::SendToAwaiter(live(), data, addr);
   }
@@ -115,7 +125,7 @@ class DatagramEndpoint {
   SocketAddress peername() const;
   /// Closes the socket; a waiting receive throws RuntimeError. Never throws.
   void close() noexcept {
-    if (core_) core_->io.close();
+    if (core_) core_->close();
   }
   bool is_closing() const noexcept { return !core_ || !core_->io.is_open(); }
 

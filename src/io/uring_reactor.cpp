@@ -162,6 +162,9 @@ void UringReactor::submit(IoOp& op) {
     io_uring_prep_multishot_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (op.net == IoOp::Net::accept_once)
     io_uring_prep_accept(sqe, op.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (op.net == IoOp::Net::recvmsg) io_uring_prep_recvmsg(sqe, op.fd, static_cast<msghdr*>(op.buffer), 0);
+  if (op.net == IoOp::Net::sendmsg)
+    io_uring_prep_sendmsg(sqe, op.fd, static_cast<const msghdr*>(op.buffer), MSG_NOSIGNAL);
   io_uring_sqe_set_data64(sqe, reinterpret_cast<std::uintptr_t>(&op) | kTagOp);
   ++ops_in_flight_;
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "lanes/detail/io/syscall.hpp"
+#include "lanes/detail/net/ring_datagram.hpp"
 #include "lanes/detail/net/socket.hpp"
 #include "lanes/errors.hpp"
 #include "lanes/loop.hpp"
@@ -17,6 +18,13 @@ namespace detail {
 namespace {
 constexpr std::size_t kMaxDatagram = 65536;
 static_assert(sizeof(sockaddr_storage) == 128, "SendToAwaiter::to_ holds a sockaddr_storage");
+}
+
+void DatagramCore::close() noexcept {
+  DatagramRing* r = ring;
+  ring = nullptr;
+  ring_close(r);  // before the descriptor's number can be reused
+  io.close();
 }
 
 bool RecvFromAwaiter::attempt() noexcept {
@@ -29,6 +37,7 @@ bool RecvFromAwaiter::attempt() noexcept {
     error_ = EBADF;
     return true;
   }
+  if (core_->ring != nullptr) return ring_recvfrom(*core_->ring, max_, got_, error_);
   if (!core_->io.readable) return false;
   // Received into a per-thread buffer, so that only the datagram's own size is
   // allocated (a UDP datagram is at most 64 KiB).
@@ -88,6 +97,14 @@ bool SendToAwaiter::attempt() noexcept {
   if (!core_->io.is_open()) {
     error_ = EBADF;
     return true;
+  }
+  if (core_->ring != nullptr) {
+    // Refused at once, as sendto() would: the ring's own errors come a call later.
+    if (to_len_ == 0 && !core_->connected) {
+      error_ = EDESTADDRREQ;
+      return true;
+    }
+    return ring_sendto(*core_->ring, data_, to_, to_len_, error_);
   }
   if (!core_->io.writable) return false;
   const ssize_t k = retry_eintr([&] {
@@ -149,7 +166,10 @@ Task<DatagramEndpoint> create_datagram_endpoint(DatagramOptions options) {
   const int family = has_remote ? remotes.front().family : locals.front().family;
   auto core = std::make_shared<detail::DatagramCore>();
   const int fd = detail::make_socket(family, SOCK_DGRAM);
-  core->io.open(loop, fd);  // closes fd on failure
+  // On io_uring the ring moves the datagrams: the descriptor is not watched.
+  const bool ring = loop.reactor().completes_operations();
+  core->io.open(loop, fd, !ring);  // closes fd on failure
+  if (ring) core->ring = detail::make_datagram_ring(core->io, loop.reactor());
   if (options.reuse_address) detail::set_option(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
   if (options.reuse_port) detail::set_option(fd, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
   if (options.allow_broadcast) detail::set_option(fd, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST");

@@ -47,7 +47,9 @@ struct IoOp {
   /// sockaddr and its length.
   /// accept: multishot (`buffer` null, `length` 0; the result is the new
   /// descriptor, non-blocking and close-on-exec); accept_once: one connection.
-  enum class Net : std::uint8_t { none, connect, accept, accept_once };
+  /// recvmsg / sendmsg: `buffer` is a msghdr (it, its iovec, buffer and address
+  /// stay alive until on_complete); sendmsg adds MSG_NOSIGNAL.
+  enum class Net : std::uint8_t { none, connect, accept, accept_once, recvmsg, sendmsg };
   Net net = Net::none;
   Code code = Code::read;
   int fd = -1;
