@@ -30,6 +30,7 @@
 #include "lanes/loop.hpp"
 #include "lanes/task.hpp"
 #include "pool_test_support.hpp"
+#include "process_test_jobs.hpp"
 
 namespace {
 
@@ -114,19 +115,6 @@ int sleep_ms(int ms) {
   return ms;
 }
 LANES_REGISTER(sleep_ms);
-
-/// Never returns (the test's way to hold a task running).
-int block_forever(int) {
-  for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-}
-LANES_REGISTER(block_forever);
-
-/// Creates the file `marker` (the task has begun in its worker), then never returns.
-int mark_then_block(const std::string& marker) {
-  std::ofstream(marker) << ::getpid();
-  return block_forever(0);
-}
-LANES_REGISTER(mark_then_block);
 
 /// Writes garbage on the worker's own socket before answering: a malformed frame.
 int send_garbage(int x) {
@@ -491,21 +479,6 @@ TEST(ProcessPoolCrash, SigkillOfItselfNamesSigkill) {
   auto e = expect_crash(pool.submit(kill_self, 0));
   EXPECT_EQ(e.signal(), SIGKILL) << e.what();
   EXPECT_EQ(pool.submit(square, 7).result(), 49);
-}
-
-/// A file name for mark_then_block, unique in this test run.
-std::string marker_path() {
-  static std::atomic<int> counter{0};
-  return ::testing::TempDir() + "lanes_marker_" + std::to_string(::getpid()) + "_" +
-         std::to_string(counter++);
-}
-
-/// Waits until mark_then_block(path) has begun in a worker (the task took its frame:
-/// a worker killed before that would have its task sent again, not failed).
-void wait_marked(const std::string& path) {
-  ASSERT_TRUE(wait_until([&] { return static_cast<bool>(std::ifstream(path)); }))
-      << "the task never began in a worker";
-  std::remove(path.c_str());
 }
 
 TEST(ProcessPoolCrash, SigkillFromOutsideFailsOnlyThatTask) {

@@ -23,6 +23,7 @@
 #include "lanes/detail/process/shm_ring.hpp"
 #include "lanes/process_pool.hpp"
 #include "pool_test_support.hpp"
+#include "process_test_jobs.hpp"
 
 namespace {
 
@@ -46,18 +47,6 @@ LANES_REGISTER(ring_make);
 
 int ring_pid() { return static_cast<int>(::getpid()); }
 LANES_REGISTER(ring_pid);
-
-int ring_block(int) {
-  for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-}
-LANES_REGISTER(ring_block);
-
-/// Creates the file `marker` (the worker took the job from its ring), then never returns.
-int ring_mark_block(const std::string& marker) {
-  std::ofstream(marker) << ::getpid();
-  return ring_block(0);
-}
-LANES_REGISTER(ring_mark_block);
 
 // ---- the ring alone -------------------------------------------------------------------------
 
@@ -261,7 +250,7 @@ TEST_P(ProcessRingWorkers, ManyThreadsRoundTripsAndMaps) {
 // a request that it never took gets that request run elsewhere.
 TEST_P(ProcessRingWorkers, CancelWhileRunningThenMoreRoundTrips) {
   lanes::ProcessPoolExecutor pool(workers());
-  auto f = pool.submit(ring_block, 0);
+  auto f = pool.submit(block_forever, 0);
   ASSERT_TRUE(wait_until([&] { return f.running(); }));
   EXPECT_TRUE(f.cancel());
   EXPECT_THROW(f.result(), lanes::CancelledError);
@@ -308,11 +297,9 @@ TEST(ProcessRing, WorkerKilledWhileItsRingHoldsTheJob) {
 TEST(ProcessRing, WorkerKilledWhileRunningFailsItsJob) {
   lanes::ProcessPoolExecutor pool(1);
   const int first = pool.submit(ring_pid).result();
-  const std::string marker =
-      ::testing::TempDir() + "lanes_ring_marker_" + std::to_string(::getpid());
-  auto f = pool.submit(ring_mark_block, marker);
-  ASSERT_TRUE(wait_until([&] { return static_cast<bool>(std::ifstream(marker)); }));
-  std::remove(marker.c_str());
+  const std::string marker = marker_path();
+  auto f = pool.submit(mark_then_block, marker);
+  wait_marked(marker);
   ASSERT_EQ(::kill(first, SIGKILL), 0);
   try {
     f.result();
