@@ -147,7 +147,9 @@ bool evidence_mentions(const Json& report, const std::string& words) {
 
 TEST(LanesCliAdvise, TheSmallSystemCallsHintChecksBytesPerCall) {
   // Both spend their CPU time in the kernel; only the first does it in tiny calls.
-  Json tiny = advise_json({"dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=200000", "status=none"});
+  // A million 1-byte copies: long enough (>100 ms) to be judged on any machine; 200k
+  // ran in 42 ms on a quiet one and was called "too short to judge".
+  Json tiny = advise_json({"dd", "if=/dev/zero", "of=/dev/null", "bs=1", "count=1000000", "status=none"});
   EXPECT_TRUE(evidence_mentions(tiny, "many small system calls")) << tiny.dump(2);
   Json big = advise_json({"dd", "if=/dev/urandom", "of=/dev/null", "bs=1M", "count=100", "status=none"});
   EXPECT_FALSE(evidence_mentions(big, "many small system calls")) << big.dump(2);
