@@ -172,12 +172,8 @@ class Future {
   /// (asyncio.Task.uncancel). Same conditions and errors as cancelling().
   std::uint32_t uncancel() { return task_on_this_thread("uncancel").uncancel(); }
 
-  struct [[nodiscard("co_await the awaiter")]] Awaiter : detail::DoneCallback, detail::CancelHook {
-    State* state;
-    detail::TaskCoreBase* task = nullptr;
-    bool suspended = false;
-
-    explicit Awaiter(State* s) noexcept : state(s) {}
+  struct [[nodiscard("co_await the awaiter")]] Awaiter : detail::FutureWait {
+    explicit Awaiter(State* s) noexcept : FutureWait(s) {}
     Awaiter(const Awaiter&) = delete;
     Awaiter& operator=(const Awaiter&) = delete;
     ~Awaiter() {
@@ -189,46 +185,24 @@ class Future {
     bool await_suspend(std::coroutine_handle<> h) {
       task = &detail::require_current_task();
       detail::check_not_awaiting_itself(*task, *state);
-      this->invoke = &Awaiter::on_done;
-      this->on_cancel = &Awaiter::forward_cancel;
+      this->invoke = &FutureWait::on_done;
+      this->on_cancel = &FutureWait::forward_cancel;
       task->suspend(h, this);
       if (!state->add_callback(this)) {
         task->suspend(h, nullptr);
         return false;
       }
       suspended = true;
-      task->waiting_on = state;
       return true;
     }
     detail::StoredType<T> await_resume() {
       if (suspended) {
         suspended = false;
-        task->waiting_on = nullptr;
         task->throw_if_cancelled();
         if (cancel_refused) throw CancelledError();
       }
-      return state->get();
+      return static_cast<State*>(state)->get();
     }
-
-   private:
-    static void on_done(detail::DoneCallback* self, detail::FutureStateBase&) noexcept {
-      auto* a = static_cast<Awaiter*>(self);
-      a->task->wake_from_any_thread();
-    }
-    static bool forward_cancel(detail::CancelHook* self) noexcept {
-      // Python's rule: cancelling a task that awaits a future cancels that future.
-      auto* a = static_cast<Awaiter*>(self);
-      if (a->state->cancel()) return true;
-      // It cannot be cancelled: a thread-pool job already running without a stop
-      // token. As asyncio does with a wrapped concurrent future, the task stops
-      // waiting and gets CancelledError now; the job goes on in its thread.
-      if (a->state->remove_callback(a)) return false;
-      // Our node was already taken: the completion is running and its wake-up is
-      // on its way. Wait for it, then throw.
-      a->cancel_refused = true;
-      return true;
-    }
-    bool cancel_refused = false;
   };
 
   /// Awaits the future inside a lanes task. Throws what result() would; throws

@@ -27,6 +27,16 @@ namespace detail {
 /// On unless the environment sets LANES_NO_UNAWAITED_WARNING=1.
 void report_never_awaited() noexcept;
 
+/// What an awaited Task needs of the frame that awaits it. It lives there, in
+/// Task::Awaiter, for as long as that frame waits: a frame's promise is then one
+/// pointer, and a task's root frame (never awaited) carries none of it.
+struct AwaitLink {
+  std::coroutine_handle<> continuation;       // resumed when the awaited Task ends
+  std::coroutine_handle<>* owner = nullptr;   // the Task object that owns the frame
+  TaskPromiseBase* parent = nullptr;          // the awaiting promise, inside a task
+  std::exception_ptr error;                   // what the awaited Task let out
+};
+
 class TaskPromiseBase {
  public:
   struct FinalAwaiter {
@@ -34,56 +44,56 @@ class TaskPromiseBase {
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
       TaskPromiseBase& promise = h.promise();
-      promise.unlink_from_task();
-      auto continuation = promise.continuation_;
-      return continuation ? continuation : std::noop_coroutine();
+      AwaitLink* link = promise.link_;
+      TaskCoreBase* task = tls_current_task;
+      if (link == nullptr) {
+        // A task's root: only its task's step runs it, and that step ends the task.
+        task->innermost = nullptr;
+        task->root_finished(h);
+        return std::noop_coroutine();
+      }
+      if (task != nullptr && task->innermost == &promise) task->innermost = link->parent;
+      return link->continuation;
     }
     void await_resume() const noexcept {}
   };
-  // Empty, so that the frame holds no pointer for it: the two places that resume a
-  // frame from its start (Task::Awaiter and TaskState's step) mark it started.
+  // Empty, so that the frame holds no pointer for it.
   using InitialAwaiter = std::suspend_always;
 
   InitialAwaiter initial_suspend() noexcept { return {}; }
   FinalAwaiter final_suspend() noexcept { return {}; }
-  void unhandled_exception() noexcept { error_ = std::current_exception(); }
+  void unhandled_exception() noexcept {
+    if (link_ != nullptr) {
+      link_->error = std::current_exception();
+    } else {
+      tls_current_task->root_failed(std::current_exception());  // a root: see FinalAwaiter
+    }
+  }
 
   static void* operator new(std::size_t size) { return frame_allocate(size); }
   static void operator delete(void* frame, std::size_t size) noexcept {
     frame_deallocate(frame, size);
   }
 
-  void set_continuation(std::coroutine_handle<> c) noexcept { continuation_ = c; }
-  bool started() const noexcept { return started_; }
-  /// Called just before the coroutine is resumed from its initial suspension.
-  void mark_started() noexcept { started_ = true; }
-  const std::exception_ptr& error() const noexcept { return error_; }
+  /// True once the coroutine was awaited (a task's root is never: its task keeps
+  /// that itself).
+  bool started() const noexcept { return link_ != nullptr; }
 
-  /// Called when this coroutine is awaited by the running task's innermost one:
-  /// records the chain (innermost first) that abandoning a task destroys in
-  /// constant stack, and the Task object (in the awaiting frame) that owns us.
-  void link_to_task(std::coroutine_handle<>* owner) noexcept {
+  /// Called when this coroutine is awaited: `link` (in the awaiting frame) gets the
+  /// continuation and, inside a task, the chain (innermost first) that abandoning a
+  /// task destroys in constant stack.
+  void link_to(AwaitLink& link) noexcept {
+    link_ = &link;
     if (TaskCoreBase* task = tls_current_task) {
-      parent_ = task->innermost;
-      owner_ = owner;
+      link.parent = task->innermost;
       task->innermost = this;
     }
   }
-  void unlink_from_task() noexcept {
-    if (TaskCoreBase* task = tls_current_task; task && task->innermost == this)
-      task->innermost = parent_;
-  }
-  /// The promise of the coroutine awaiting this one, when linked (else null).
-  TaskPromiseBase* parent() const noexcept { return parent_; }
-  /// The handle slot of the Task object that owns this frame, when linked.
-  std::coroutine_handle<>* owner() const noexcept { return owner_; }
+  /// The link to the awaiting frame, or null (not awaited, or a task's root).
+  AwaitLink* link() const noexcept { return link_; }
 
  protected:
-  std::coroutine_handle<> continuation_;
-  TaskPromiseBase* parent_ = nullptr;
-  std::coroutine_handle<>* owner_ = nullptr;
-  std::exception_ptr error_;
-  bool started_ = false;
+  AwaitLink* link_ = nullptr;
 };
 
 template <class T>
@@ -98,10 +108,8 @@ class TaskPromise final : public TaskPromiseBase {
     has_value_ = true;
   }
 
-  T take_result() {
-    if (error_) std::rethrow_exception(error_);
-    return std::move(value_);
-  }
+  /// The value given to co_return (the caller checked that none was thrown).
+  T take_value() { return std::move(value_); }
 
   TaskPromise() noexcept {}
   ~TaskPromise() {
@@ -120,9 +128,7 @@ class TaskPromise<void> final : public TaskPromiseBase {
  public:
   Task<void> get_return_object() noexcept;
   void return_void() noexcept {}
-  void take_result() {
-    if (error_) std::rethrow_exception(error_);
-  }
+  void take_value() noexcept {}
 };
 
 }  // namespace detail
@@ -151,24 +157,30 @@ class [[nodiscard("a lanes::Task does nothing until it is co_awaited or given to
   /// True if this Task holds a coroutine that was not yet handed over.
   bool valid() const noexcept { return static_cast<bool>(handle_); }
 
-  struct [[nodiscard("co_await the awaiter")]] Awaiter {
+  struct [[nodiscard("co_await the awaiter")]] Awaiter : detail::AwaitLink {
     Handle handle;
-    std::coroutine_handle<>* owner;
+    Awaiter(Handle h, std::coroutine_handle<>* owning_slot) noexcept : handle(h) {
+      owner = owning_slot;
+    }
+    Awaiter(const Awaiter&) = delete;
+    Awaiter& operator=(const Awaiter&) = delete;
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-      handle.promise().set_continuation(awaiting);
-      handle.promise().link_to_task(owner);
-      handle.promise().mark_started();
+      continuation = awaiting;
+      handle.promise().link_to(*this);
       return handle;
     }
-    T await_resume() { return handle.promise().take_result(); }
+    T await_resume() {
+      if (error) std::rethrow_exception(error);
+      return handle.promise().take_value();
+    }
   };
 
   /// Runs the task to completion inside the awaiting coroutine and yields its value.
   /// Throws what the task throws; throws InvalidStateError if the Task is empty.
   Awaiter operator co_await() & {
     if (!handle_) throw InvalidStateError("co_await on an empty Task (moved from or default made)");
-    return Awaiter{typed(), &handle_};
+    return Awaiter(typed(), &handle_);
   }
   Awaiter operator co_await() && { return static_cast<Task&>(*this).operator co_await(); }
 

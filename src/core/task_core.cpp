@@ -17,6 +17,21 @@ TaskCoreBase& require_current_task() {
   return *tls_current_task;
 }
 
+TaskCoreBase::TaskCoreBase(EventLoop& loop, FutureStateBase& state) noexcept
+    : loop_(&loop),
+      state_offset_(static_cast<std::uint16_t>(reinterpret_cast<std::uintptr_t>(this) -
+                                               reinterpret_cast<std::uintptr_t>(&state))) {}
+
+bool TaskCoreBase::is_done() const noexcept { return future_state().done(); }
+void TaskCoreBase::retain() noexcept { future_state().add_ref(); }
+void TaskCoreBase::drop() noexcept { future_state().release(); }
+
+void TaskCoreBase::root_failed(std::exception_ptr error) noexcept {
+  // Not published: the state is completed with it when the step ends the task, and
+  // no one reads error_ before the state is done.
+  future_state().error_ = std::move(error);
+}
+
 void TaskCoreBase::throw_cancelled() { throw CancelledError(); }
 
 void TaskCoreBase::schedule() noexcept {
@@ -81,19 +96,22 @@ void TaskCoreBase::after_suspend() noexcept {
 
 void TaskCoreBase::leave_loop() noexcept { loop_->unlink_task(*this); }
 
-void TaskCoreBase::destroy_awaited_chain() noexcept {
-  // The root (owner null) is left to the caller. Each frame is destroyed before
-  // the one that awaits it, as unwinding would, but without recursion: a chain of
-  // 100,000 awaits needs no more stack than one.
+TaskPromiseBase* TaskCoreBase::destroy_awaited_chain() noexcept {
+  // The root (no link) is left to the caller. Each frame is destroyed before the one
+  // that awaits it, as unwinding would, but without recursion: a chain of 100,000
+  // awaits needs no more stack than one. A link lives in the awaiting frame, so it
+  // is read before that frame goes.
   TaskPromiseBase* p = innermost;
   innermost = nullptr;
-  while (p != nullptr && p->owner() != nullptr) {
-    TaskPromiseBase* parent = p->parent();
-    std::coroutine_handle<> frame = *p->owner();
-    *p->owner() = nullptr;  // the awaiting frame's Task no longer owns it
+  while (p != nullptr && p->link() != nullptr) {
+    AwaitLink& link = *p->link();
+    TaskPromiseBase* parent = link.parent;
+    std::coroutine_handle<> frame = *link.owner;
+    *link.owner = nullptr;  // the awaiting frame's Task no longer owns it
     frame.destroy();
     p = parent;
   }
+  return p;
 }
 
 void check_not_awaiting_itself(TaskCoreBase& task, FutureStateBase& target) {
@@ -106,7 +124,7 @@ void check_not_awaiting_itself(TaskCoreBase& task, FutureStateBase& target) {
                                    : "a task cannot await itself: it awaited a task that (through " +
                                          std::to_string(hops) + " await(s)) awaits it");
     }
-    s = t->waiting_on;
+    s = awaited_future(*t);
   }
 }
 
@@ -121,6 +139,24 @@ bool TaskStateCommon::cancel_from_any_thread(FutureStateBase& self) noexcept {
                  task->drop();
                },
                this});
+  return true;
+}
+
+void FutureWait::on_done(DoneCallback* self, FutureStateBase&) noexcept {
+  static_cast<FutureWait*>(self)->task->wake_from_any_thread();
+}
+
+bool FutureWait::forward_cancel(CancelHook* self) noexcept {
+  // Python's rule: cancelling a task that awaits a future cancels that future.
+  auto* wait = static_cast<FutureWait*>(self);
+  if (wait->state->cancel()) return true;
+  // It cannot be cancelled: a thread-pool job already running without a stop
+  // token. As asyncio does with a wrapped concurrent future, the task stops
+  // waiting and gets CancelledError now; the job goes on in its thread.
+  if (wait->state->remove_callback(wait)) return false;
+  // Our node was already taken: the completion is running and its wake-up is on
+  // its way. Wait for it, then throw.
+  wait->cancel_refused = true;
   return true;
 }
 

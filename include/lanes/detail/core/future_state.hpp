@@ -90,6 +90,10 @@ class FutureStateBase {
   /// The task behind this future, if create_task made it; else null.
   virtual TaskCoreBase* task() noexcept { return nullptr; }
 
+  /// What a loop does to a task (TaskCoreBase has no vtable of its own: a task
+  /// state is dispatched through this one).
+  enum class TaskAct : std::uint8_t { step, abandon };
+
   /// Completes with an error; false if already done.
   bool set_exception(std::exception_ptr error) noexcept;
 
@@ -161,6 +165,11 @@ class FutureStateBase {
     lock_.lock();  // a callback may be listed: the locked path runs it
     return publish(final_status);
   }
+  /// Runs a step of the task, or destroys its coroutine unrun; only TaskState has
+  /// a task to act on.
+  virtual void act_as_task(TaskAct) noexcept {}
+  friend class TaskCoreBase;
+
   /// Called with the lock held; releases it.
   bool publish(FutureStatus final_status) noexcept;
   /// The rest of publish() once the status word went from `old` to done: called
@@ -170,6 +179,11 @@ class FutureStateBase {
   std::exception_ptr error_;
 
  private:
+  // Declared here, between the two words and the small fields, so that the small
+  // fields end the object and a derived state's value (FutureState<void>'s flag, a
+  // small T) fills its tail padding: a task state is 8 bytes smaller.
+  DoneCallback* callbacks_ = nullptr;  // guarded by lock_; newest first
+
   static constexpr std::uint32_t kStatusMask = 0x3;
   static constexpr std::uint32_t kWaitersBit = 0x4;
   static constexpr std::uint32_t kCallbacksBit = 0x8;
@@ -191,7 +205,6 @@ class FutureStateBase {
   // report it as never retrieved.
   std::atomic<bool> retrieved_{false};
   SpinLock lock_;
-  DoneCallback* callbacks_ = nullptr;  // guarded by lock_; newest first
 };
 
 /// Tag type standing for "no value" in Future<void>.

@@ -8,15 +8,17 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace lanes::detail {
 
-/// The links a node embeds, one per list it can be on.
+/// The links a node embeds, one per list it can be on. Two words and no flag (they
+/// sit in every task state): a node is linked exactly when `prev` is not null, the
+/// first node's `prev` being IntrusiveList's head mark.
 template <class T>
 struct ListLinks {
   T* prev = nullptr;
   T* next = nullptr;
-  bool linked = false;
 };
 
 /// A FIFO of T linked through the member `Links` of each node.
@@ -32,11 +34,11 @@ class IntrusiveList {
   T* front() const noexcept { return head_; }
   /// The node after `node`, or null.
   static T* next(const T& node) noexcept { return (node.*Links).next; }
-  static bool linked(const T& node) noexcept { return (node.*Links).linked; }
+  static bool linked(const T& node) noexcept { return (node.*Links).prev != nullptr; }
 
   void push_back(T& node) noexcept {
     ListLinks<T>& l = node.*Links;
-    l.prev = tail_;
+    l.prev = tail_ ? tail_ : head_mark();
     l.next = nullptr;
     if (tail_) {
       (tail_->*Links).next = &node;
@@ -44,13 +46,12 @@ class IntrusiveList {
       head_ = &node;
     }
     tail_ = &node;
-    l.linked = true;
     ++size_;
   }
 
   void push_front(T& node) noexcept {
     ListLinks<T>& l = node.*Links;
-    l.prev = nullptr;
+    l.prev = head_mark();
     l.next = head_;
     if (head_) {
       (head_->*Links).prev = &node;
@@ -58,26 +59,25 @@ class IntrusiveList {
       tail_ = &node;
     }
     head_ = &node;
-    l.linked = true;
     ++size_;
   }
 
   /// Unlinks `node` if it is on this list; harmless otherwise.
   void remove(T& node) noexcept {
     ListLinks<T>& l = node.*Links;
-    if (!l.linked) return;
-    if (l.prev) {
-      (l.prev->*Links).next = l.next;
-    } else {
+    if (l.prev == nullptr) return;
+    const bool first = l.prev == head_mark();
+    if (first) {
       head_ = l.next;
+    } else {
+      (l.prev->*Links).next = l.next;
     }
     if (l.next) {
-      (l.next->*Links).prev = l.prev;
+      (l.next->*Links).prev = l.prev;  // the head mark passes on to a new first node
     } else {
-      tail_ = l.prev;
+      tail_ = first ? nullptr : l.prev;
     }
     l.prev = l.next = nullptr;
-    l.linked = false;
     --size_;
   }
 
@@ -89,6 +89,10 @@ class IntrusiveList {
   }
 
  private:
+  // The first node's `prev`: not null, so that it reads as linked, and never the
+  // address of a node (no T lives at the address alignof(T)).
+  static T* head_mark() noexcept { return reinterpret_cast<T*>(std::uintptr_t{alignof(T)}); }
+
   T* head_ = nullptr;
   T* tail_ = nullptr;
   std::size_t size_ = 0;

@@ -10,7 +10,9 @@
 
 #include <coroutine>
 #include <cstdint>
+#include <exception>
 
+#include "lanes/detail/core/future_state.hpp"
 #include "lanes/detail/core/intrusive_list.hpp"
 
 namespace lanes {
@@ -38,9 +40,13 @@ struct ReadyJob {
   void* arg;
 };
 
+/// The scheduling half of a task state. It has no vtable (it sits in every task, as
+/// do the future's fields): what needs the task's type goes through the future
+/// state's, found at a fixed distance before this object.
 class TaskCoreBase {
  public:
-  explicit TaskCoreBase(EventLoop& loop) noexcept : loop_(&loop) {}
+  /// `state` is the future state of the same TaskState object, placed before it.
+  TaskCoreBase(EventLoop& loop, FutureStateBase& state) noexcept;
   TaskCoreBase(const TaskCoreBase&) = delete;
   TaskCoreBase& operator=(const TaskCoreBase&) = delete;
 
@@ -81,15 +87,27 @@ class TaskCoreBase {
   }
 
   /// The future this task's result goes to (the task itself, seen as a future).
-  virtual FutureStateBase& future_state() noexcept = 0;
+  FutureStateBase& future_state() const noexcept {
+    return *reinterpret_cast<FutureStateBase*>(
+        reinterpret_cast<std::uintptr_t>(this) - state_offset_);
+  }
+  /// The leaf this task is suspended at, if it offered a cancel hook; else null.
+  CancelHook* cancel_hook() const noexcept { return cancel_hook_; }
+
+  /// Called by the root coroutine's final suspension (TaskPromiseBase): the step
+  /// that runs now ends the task. `root` is the finished frame.
+  void root_finished(std::coroutine_handle<> root) noexcept {
+    resume_point_ = root;
+    root_finished_ = true;
+  }
+  /// Called when the root coroutine lets an exception out: kept as the future's
+  /// error until the step ends the task.
+  void root_failed(std::exception_ptr error) noexcept;
 
   /// The promise of the innermost Task coroutine this task runs (the chain of
-  /// awaited Tasks, linked by TaskPromiseBase::parent): abandon() destroys the
+  /// awaited Tasks, linked through AwaitLink::parent): abandon() destroys the
   /// frames innermost first, in constant stack.
   TaskPromiseBase* innermost = nullptr;
-  /// The future this task waits on in a `co_await future`, or null: lets an await
-  /// find a cycle of tasks awaiting each other (loop thread only).
-  FutureStateBase* waiting_on = nullptr;
 
   /// Links in the loop's list of live tasks (for run()'s clean-up and close()).
   ListLinks<TaskCoreBase> live_links;
@@ -100,34 +118,44 @@ class TaskCoreBase {
   /// After a step that suspended: a cancellation requested while the task ran is
   /// delivered to the leaf it now waits on (Python's _must_cancel at a yield).
   void after_suspend() noexcept;
-  virtual void step() noexcept = 0;
-  virtual bool is_done() const noexcept = 0;
+  void step() noexcept { future_state().act_as_task(FutureStateBase::TaskAct::step); }
+  bool is_done() const noexcept;
   /// Destroys the coroutine without running it further (loop close).
-  virtual void abandon() noexcept = 0;
+  void abandon() noexcept { future_state().act_as_task(FutureStateBase::TaskAct::abandon); }
   /// Reference counting of the future state this task is part of.
-  virtual void retain() noexcept = 0;
-  virtual void drop() noexcept = 0;
+  void retain() noexcept;
+  void drop() noexcept;
   /// Removes the task from its loop's list of live tasks.
   void leave_loop() noexcept;
   [[noreturn]] static void throw_cancelled();
   /// Destroys the frames of the awaited Tasks below the root coroutine, innermost
-  /// first, emptying the Task objects that owned them (see innermost).
-  void destroy_awaited_chain() noexcept;
+  /// first, emptying the Task objects that owned them (see innermost). Returns the
+  /// root's promise (the last of the chain).
+  TaskPromiseBase* destroy_awaited_chain() noexcept;
 
   EventLoop* loop_;
   std::coroutine_handle<> resume_point_;
   CancelHook* cancel_hook_ = nullptr;
   std::uint32_t cancels_requested_ = 0;
-  bool must_cancel_ = false;
-  bool scheduled_ = false;
+  // Bytes from the future state to this object: future_state() without a vtable.
+  std::uint16_t state_offset_;
+  // Loop thread only, like every field above (bits, so that a task state stays in a
+  // smaller size class).
+  bool must_cancel_ : 1 = false;
+  bool scheduled_ : 1 = false;
   // True while request_cancel forwards to the leaf: a request that comes back to
   // this task (tasks waiting on each other in a cycle) is refused instead of
   // recursing until the stack overflows.
-  bool forwarding_cancel_ = false;
+  bool forwarding_cancel_ : 1 = false;
   // A wake-up was queued just before the task ended: its step drops the task's last
-  // reference (TaskState). Here, in the padding after the flags above, so that a task
-  // state stays in a smaller size class.
-  bool release_on_step_ = false;
+  // reference (TaskState).
+  bool release_on_step_ : 1 = false;
+  // The first step began (a cancellation before it means the body never runs).
+  bool started_ : 1 = false;
+  // The root coroutine reached its final suspension (root_finished).
+  bool root_finished_ : 1 = false;
+  // The coroutine is gone (ended or abandoned): a later queued step only lets go.
+  bool ended_ : 1 = false;
 
   friend class lanes::EventLoop;
   friend class ReadyQueue;
@@ -142,6 +170,32 @@ inline TaskCoreBase* current_task() noexcept { return tls_current_task; }
 /// The running task; throws RuntimeError when a lanes awaitable is awaited outside
 /// a task run by a lanes loop.
 TaskCoreBase& require_current_task();
+
+/// The leaf of a task in `co_await future` (Future<T>::Awaiter's untyped half): a
+/// callback on the future that wakes the task, and a cancel hook that forwards the
+/// task's cancellation to the future. The task finds the future it waits on
+/// through its cancel hook (awaited_future), to refuse a cycle of awaits.
+struct FutureWait : DoneCallback, CancelHook {
+  explicit FutureWait(FutureStateBase* s) noexcept : state(s) {}
+  /// Wakes the waiting task (from the thread that completed the future).
+  static void on_done(DoneCallback* self, FutureStateBase& done) noexcept;
+  /// Cancels the future; stops waiting at once if it cannot be cancelled.
+  static bool forward_cancel(CancelHook* self) noexcept;
+
+  FutureStateBase* state;
+  TaskCoreBase* task = nullptr;
+  bool suspended = false;
+  // The future refused the cancellation while its completion was already running:
+  // the wake-up comes, then the await throws CancelledError.
+  bool cancel_refused = false;
+};
+
+/// The future `task` is suspended on in a `co_await future`, or null.
+inline FutureStateBase* awaited_future(const TaskCoreBase& task) noexcept {
+  CancelHook* hook = task.cancel_hook();
+  if (hook == nullptr || hook->on_cancel != &FutureWait::forward_cancel) return nullptr;
+  return static_cast<FutureWait*>(hook)->state;
+}
 
 /// Throws RuntimeError if `task` awaiting `target` would wait for itself: `target`
 /// is the task's own future, or a task on the same loop that (through others)

@@ -24,12 +24,20 @@ class TaskStateCommon : public TaskCoreBase {
   bool cancel_from_any_thread(FutureStateBase& self) noexcept;
 };
 
+/// A task's whole state: the future's (first, so that TaskCoreBase finds it at a
+/// fixed distance) and the scheduling fields. The coroutine frames are apart: the
+/// root's handle is the resume point until the first await of a Task, and is found
+/// again from the innermost chain (abandon) or handed back by its final
+/// suspension (root_finished).
 template <class T>
 class TaskState final : public FutureState<T>, public TaskStateCommon {
  public:
   using CoroHandle = std::coroutine_handle<TaskPromise<T>>;
+  static_assert(sizeof(FutureState<T>) < 65536,
+                "a task's result type must be smaller than 64 KiB: return a std::vector or a "
+                "std::unique_ptr to a large value");
 
-  TaskState(EventLoop& loop, CoroHandle coro) noexcept : TaskStateCommon(loop), coro_(coro) {
+  TaskState(EventLoop& loop, CoroHandle coro) noexcept : TaskStateCommon(loop, *this) {
     resume_point_ = coro;
     innermost = &coro.promise();
   }
@@ -42,16 +50,24 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
 
   bool cancel() noexcept override { return cancel_from_any_thread(*this); }
   TaskCoreBase* task() noexcept override { return this; }
-  FutureStateBase& future_state() noexcept override { return *this; }
 
   // Task states come in few sizes and churn with the frames: same cache.
   static void* operator new(std::size_t size) { return frame_allocate(size); }
   static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
 
  protected:
-  void step() noexcept override {
+  void act_as_task(FutureStateBase::TaskAct act) noexcept override {
+    if (act == FutureStateBase::TaskAct::step) {
+      run_step();
+    } else {
+      abandon_coroutine();
+    }
+  }
+
+ private:
+  void run_step() noexcept {
     scheduled_ = false;
-    if (!coro_) {
+    if (ended_) {
       // A wake-up queued just before the task ended: the last step lets go.
       if (release_on_step_) {
         release_on_step_ = false;
@@ -59,62 +75,59 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
       }
       return;
     }
-    if (must_cancel_ && !coro_.promise().started()) {
-      // Cancelled before its first step: the body never runs (Python's rule).
-      must_cancel_ = false;
-      end(nullptr, true);
-      return;
+    if (!started_) {
+      started_ = true;
+      if (must_cancel_) {
+        // Cancelled before its first step: the body never runs (Python's rule).
+        must_cancel_ = false;
+        CoroHandle::from_address(resume_point_.address()).destroy();
+        end_cancelled();
+        return;
+      }
     }
-    coro_.promise().mark_started();
     TaskCoreBase* outer = tls_current_task;
     tls_current_task = this;
     resume_point_.resume();
     tls_current_task = outer;
-    if (!coro_.done()) {
+    if (!root_finished_) {
       after_suspend();
       return;
     }
-    {
-      auto& promise = coro_.promise();
-      const std::exception_ptr& error = promise.error();
-      if (error) {
-        end(error, is_cancelled_error(error));
-      } else {
-        end(nullptr, false);
-      }
-    }
+    end(CoroHandle::from_address(resume_point_.address()));
   }
 
-  bool is_done() const noexcept override { return this->done(); }
-
-  void abandon() noexcept override {
-    destroy_awaited_chain();
-    if (coro_) coro_.destroy();
-    coro_ = {};
-    this->complete(FutureStatus::cancelled, [] {});
-    finish();
+  void abandon_coroutine() noexcept {
+    TaskPromiseBase* root = destroy_awaited_chain();
+    if (root != nullptr) CoroHandle::from_promise(static_cast<TaskPromise<T>&>(*root)).destroy();
+    end_cancelled();
   }
 
- private:
-  void end(std::exception_ptr error, bool cancelled) noexcept {
-    if (cancelled) {
+  /// The root coroutine finished: completes the future with its outcome.
+  void end(CoroHandle root) noexcept {
+    // root_failed() left the error in error_, not yet published.
+    std::exception_ptr error = std::exchange(this->error_, nullptr);
+    if (error && is_cancelled_error(error)) {
       this->complete(FutureStatus::cancelled, [] {});
     } else if (error) {
-      this->set_exception(error);
+      this->set_exception(std::move(error));
     } else if constexpr (std::is_void_v<T>) {
       this->set_value();
     } else {
       try {
-        this->set_value(coro_.promise().take_result());
+        this->set_value(root.promise().take_value());
       } catch (...) {
         this->set_exception(std::current_exception());
       }
     }
-    coro_.destroy();
-    coro_ = {};
+    root.destroy();
+    finish();
+  }
+  void end_cancelled() noexcept {
+    this->complete(FutureStatus::cancelled, [] {});
     finish();
   }
   void finish() noexcept {
+    ended_ = true;
     leave_loop();
     // The reference the running task held on itself; a queued step still needs it.
     if (scheduled_) {
@@ -123,10 +136,6 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
       this->release();
     }
   }
-  void retain() noexcept override { this->add_ref(); }
-  void drop() noexcept override { this->release(); }
-
-  CoroHandle coro_;
 };
 
 }  // namespace lanes::detail
