@@ -12,7 +12,11 @@ namespace lanes {
 
 /// The awaitable returned by sleep(). A cancelled sleep removes its timer and
 /// throws CancelledError in the sleeping task.
-class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] SleepAwaiter : detail::TimerNode, detail::CancelHook {
+///
+/// It is only a timer node (24 bytes, in every sleeping task's frame): the node wakes
+/// the task itself (TimerNode::wake_on_fire), and a cancellation needs no hook of its
+/// own, since the task is woken and the timer removed when the sleep resumes.
+class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] SleepAwaiter : detail::TimerNode {
  public:
   // The delay waits in `when` until the timer is armed: one field less per sleeper.
   explicit SleepAwaiter(EventLoop::Clock::duration delay) noexcept {
@@ -22,38 +26,29 @@ class [[nodiscard("a lanes awaitable does nothing unless co_awaited")]] SleepAwa
   SleepAwaiter& operator=(const SleepAwaiter&) = delete;
   ~SleepAwaiter() {
     // A frame destroyed mid-sleep (loop close) must not leave its node queued.
-    if (queued()) task_->loop().remove_timer(*this);
+    if (queued()) task->loop().remove_timer(*this);
   }
 
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) {
-    task_ = &detail::require_current_task();
-    on_cancel = &SleepAwaiter::cancel_thunk;
+    detail::TaskCoreBase& current = detail::require_current_task();
     const auto delay = when.time_since_epoch();
     if (delay <= EventLoop::Clock::duration::zero()) {
       // sleep(0s): yield to the other ready tasks, once.
-      task_->suspend(h, nullptr);
-      task_->wake();
+      current.suspend(h, nullptr);
+      current.wake();
       return;
     }
     when = EventLoop::Clock::now() + delay;
-    fire = &SleepAwaiter::fire_thunk;
-    task_->loop().add_timer(*this);
-    task_->suspend(h, this);
+    wake_on_fire(&current);
+    current.loop().add_timer(*this);
+    current.suspend(h, &detail::wake_on_cancel);
   }
-  void await_resume() { task_->throw_if_cancelled(); }
-
- private:
-  static void fire_thunk(detail::TimerNode* self) noexcept {
-    static_cast<SleepAwaiter*>(self)->task_->wake();
+  void await_resume() {
+    // Woken by a cancellation: the timer may still be queued.
+    if (queued()) task->loop().remove_timer(*this);
+    detail::current_task()->throw_if_cancelled();
   }
-  static bool cancel_thunk(detail::CancelHook* self) noexcept {
-    auto* s = static_cast<SleepAwaiter*>(self);
-    if (s->queued()) s->task_->loop().remove_timer(*s);
-    return false;  // the task is woken with CancelledError
-  }
-
-  detail::TaskCoreBase* task_ = nullptr;
 };
 
 /// Suspends the calling task for `delay`; sleep(0s) yields once to the other ready

@@ -371,7 +371,11 @@ void EventLoop::run_once() {
     const auto now = Clock::now();
     while (!timers_.empty() && timers_.top()->when <= now) {
       detail::TimerNode* node = timers_.pop();
-      node->fire(node);
+      if (node->wakes_task()) {
+        node->task->wake();
+      } else {
+        node->fire(node);
+      }
     }
   }
 
@@ -455,7 +459,7 @@ void EventLoop::close() {
     }
     while (!timers_.empty()) {
       detail::TimerNode* node = timers_.pop();
-      if (node->fire == &Handle::Entry::fire_timer) {
+      if (!node->wakes_task() && node->fire == &Handle::Entry::fire_timer) {
         static_cast<Handle::Entry*>(node)->keep_alive.reset();
       }
     }

@@ -14,7 +14,9 @@ constexpr std::size_t kMaxTimers = std::size_t{1} << 31;
 }  // namespace
 
 void TimerHeap::push(TimerNode* node) {
-  node->sequence = next_sequence_++;
+  // Steps of 2: the lowest bit is the node's kind (TimerNode::kWakesTask), kept.
+  next_sequence_ += 2;
+  node->sequence = next_sequence_ | (node->sequence & TimerNode::kWakesTask);
   // Into the run if it sorts after everything the run holds: the sequence grows,
   // so a deadline no earlier than the last one appended keeps the run sorted.
   if (run_live_ == 0 || node->when >= run_last_when_) {

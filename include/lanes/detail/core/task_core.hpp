@@ -34,6 +34,10 @@ struct CancelHook {
   bool (*on_cancel)(CancelHook* self) noexcept = nullptr;
 };
 
+/// The hook of a leaf that needs nothing done when its task is cancelled: the task is
+/// woken with CancelledError, and the leaf tidies up in await_resume (a sleep).
+inline CancelHook wake_on_cancel{+[](CancelHook*) noexcept { return false; }};
+
 /// A unit of work in the loop's ready queue.
 struct ReadyJob {
   void (*run)(void* arg) noexcept;

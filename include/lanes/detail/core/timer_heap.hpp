@@ -16,17 +16,31 @@
 
 namespace lanes::detail {
 
+class TaskCoreBase;
+
 // 24 bytes: it sits in every sleeping task's frame, so the slot and the sequence are
 // 32 bits each (a heap or run of 2^31 timers is refused; sequences compare modulo
-// 2^32, which orders correctly while the armed timers span fewer than 2^31 arms).
+// 2^32, which orders correctly while the armed timers span fewer than 2^30 arms).
+// The sequence's lowest bit says what firing does: wake `task` (a sleep, which then
+// needs no pointer of its own), or call `fire`.
 struct TimerNode {
   static constexpr std::uint32_t kNotQueued = ~std::uint32_t{0};
+  static constexpr std::uint32_t kWakesTask = 1;
   std::chrono::steady_clock::time_point when{};
   std::uint32_t sequence = 0;                 // ties fire in the order they were armed
   std::uint32_t slot = kNotQueued;            // heap index, ring index | kInRun, or kNotQueued
-  void (*fire)(TimerNode* self) noexcept = nullptr;
+  union {
+    void (*fire)(TimerNode* self) noexcept = nullptr;  // when !wakes_task()
+    TaskCoreBase* task;                                 // when wakes_task()
+  };
 
   bool queued() const noexcept { return slot != kNotQueued; }
+  bool wakes_task() const noexcept { return (sequence & kWakesTask) != 0; }
+  /// Firing wakes `t` (TaskCoreBase::wake) instead of calling a function.
+  void wake_on_fire(TaskCoreBase* t) noexcept {
+    task = t;
+    sequence |= kWakesTask;
+  }
 };
 
 class TimerHeap {
