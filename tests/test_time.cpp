@@ -80,6 +80,50 @@ TEST(Sleep, CancelledSleepLeavesNoTimerBehind) {
   EXPECT_EQ(loop.live_tasks(), 0u);
 }
 
+TEST(Sleep, CancelledSleepDoesNotFireLater) {
+  // The cancelled sleeper's frame is freed before its deadline passes: a timer left
+  // queued would fire into freed memory (ASan sees it) when the body sleeps past it.
+  auto body = []() -> lanes::Task<int> {
+    auto f = lanes::create_task([]() -> lanes::Task<void> { co_await lanes::sleep(5ms); }());
+    co_await lanes::sleep(0s);
+    f.cancel();
+    int cancelled = 0;
+    try {
+      co_await f;
+    } catch (const lanes::CancelledError&) {
+      ++cancelled;
+    }
+    co_await lanes::sleep(20ms);  // past the cancelled timer's deadline
+    co_return cancelled;
+  };
+  EXPECT_EQ(lanes::run(body()), 1);
+}
+
+TEST(Sleep, CancelWhenTheDeadlineHasPassedStillRaises) {
+  // The sleeper's deadline passes while the loop thread is busy, then it is
+  // cancelled before the loop fires its timer: the cancellation wins, as in asyncio
+  // (the timer's wake-up finds the task already scheduled).
+  auto body = []() -> lanes::Task<bool> {
+    bool resumed_normally = false;
+    auto f = lanes::create_task([&]() -> lanes::Task<void> {
+      co_await lanes::sleep(1ms);
+      resumed_normally = true;
+    }());
+    co_await lanes::sleep(0s);  // the sleeper arms its timer
+    const auto deadline = std::chrono::steady_clock::now() + 5ms;
+    while (std::chrono::steady_clock::now() < deadline) {
+    }
+    f.cancel();
+    try {
+      co_await f;
+    } catch (const lanes::CancelledError&) {
+      co_return !resumed_normally;
+    }
+    co_return false;
+  };
+  EXPECT_TRUE(lanes::run(body()));
+}
+
 TEST(Sleep, SelfCancelIsDeliveredAtTheNextSuspension) {
   auto body = []() -> lanes::Task<bool> {
     auto self = lanes::create_future<int>();
