@@ -128,6 +128,10 @@ class TaskCoreBase {
   // reference (TaskState). Here, in the padding after the flags above, so that a task
   // state stays in a smaller size class.
   bool release_on_step_ = false;
+  // The next job in the loop's ready queue while this task is queued there (at most
+  // once: scheduled_), so that a ready task costs the queue no slot of its own. A
+  // tagged word, not always a task: only ReadyQueue reads it.
+  TaskCoreBase* ready_next_ = nullptr;
 
   friend class lanes::EventLoop;
   friend class ReadyQueue;
