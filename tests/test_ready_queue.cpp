@@ -3,6 +3,8 @@
 // chunks and recycles its nodes; a failed allocation leaves the queue as it was.
 #include <gtest/gtest.h>
 
+#include "counting_new.hpp"  // replaces operator new: counts (and refuses) allocations
+
 #include <lanes/detail/core/ready_queue.hpp>
 #include <lanes/lanes.hpp>
 
@@ -14,21 +16,6 @@
 #include <random>
 #include <vector>
 
-// This program's allocations, counted per thread and refused on demand: the pool's
-// chunks come from the global operator new.
-namespace {
-thread_local std::size_t tls_allocations = 0;
-thread_local bool tls_refuse_allocations = false;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (tls_refuse_allocations) throw std::bad_alloc();
-  ++tls_allocations;
-  if (void* p = std::malloc(size != 0 ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -146,9 +133,11 @@ TEST_F(ReadyQueueTest, PushesAndPopsMixedMatchAReference) {
 TEST_F(ReadyQueueTest, TaskStepsAllocateNothing) {
   for (int i = 0; i < 10'000; ++i) task(i);
   ReadyQueue queue;
-  const std::size_t before = tls_allocations;
+  const std::size_t before = counting_new::tls_allocations;
   for (auto& t : tasks) queue.push(ReadyQueue::task_step(*t));
-  EXPECT_EQ(tls_allocations, before);
+  if (counting_new::kActive) {
+    EXPECT_EQ(counting_new::tls_allocations, before);
+  }
   EXPECT_EQ(queue.size(), tasks.size());
   run_all(queue);
   ASSERT_EQ(ran.size(), tasks.size());
@@ -160,18 +149,22 @@ TEST_F(ReadyQueueTest, TaskStepsAllocateNothing) {
 TEST_F(ReadyQueueTest, CallbackNodesSpanSeveralChunksAndAreRecycled) {
   ReadyQueue queue;
   for (int i = 0; i < 5000; ++i) callback(i);
-  const std::size_t before = tls_allocations;
+  const std::size_t before = counting_new::tls_allocations;
   for (int i = 0; i < 5000; ++i) queue.push({&Callback::run, callbacks[static_cast<std::size_t>(i)].get()});
-  const std::size_t chunks = tls_allocations - before;
-  EXPECT_GE(chunks, 4u);   // 32, 32, 64, ... nodes: several chunks
-  EXPECT_LE(chunks, 16u);  // but growing, not one per callback
+  const std::size_t chunks = counting_new::tls_allocations - before;
+  if (counting_new::kActive) {
+    EXPECT_GE(chunks, 4u);   // 32, 32, 64, ... nodes: several chunks
+    EXPECT_LE(chunks, 16u);  // but growing, not one per callback
+  }
   run_all(queue);
   for (int round = 0; round < 3; ++round) {
-    const std::size_t again = tls_allocations;
+    const std::size_t again = counting_new::tls_allocations;
     for (int i = 0; i < 5000; ++i) {
       queue.push({&Callback::run, callbacks[static_cast<std::size_t>(4999 - i)].get()});
     }
-    EXPECT_EQ(tls_allocations, again) << "round " << round;
+    if (counting_new::kActive) {
+      EXPECT_EQ(counting_new::tls_allocations, again) << "round " << round;
+    }
     run_all(queue);
   }
   ASSERT_EQ(ran.size(), 20'000u);
@@ -180,32 +173,33 @@ TEST_F(ReadyQueueTest, CallbackNodesSpanSeveralChunksAndAreRecycled) {
 }
 
 TEST_F(ReadyQueueTest, RefusedAllocationLeavesTheQueueAsItWas) {
+  if (!counting_new::kActive) GTEST_SKIP() << "allocations cannot be refused under TSan";
   ReadyQueue queue;
   std::vector<int> expected;
   // Fill the pool's nodes exactly: each push that allocates starts a new chunk.
   int id = 0;
   for (;; ++id) {
     const ReadyJob job = callback(id);  // allocates the Callback: before the count
-    const std::size_t before = tls_allocations;
+    const std::size_t before = counting_new::tls_allocations;
     queue.push(job);
     expected.push_back(-1 - id);
-    if (id > 0 && tls_allocations != before) break;  // a second chunk began with this one
+    if (id > 0 && counting_new::tls_allocations != before) break;  // a second chunk began with this one
   }
   // Use up the rest of that chunk.
   std::size_t filled = 0;
   for (;;) {
     const ReadyJob job = callback(++id);
-    const std::size_t before = tls_allocations;
-    tls_refuse_allocations = true;
+    const std::size_t before = counting_new::tls_allocations;
+    counting_new::tls_refuse = true;
     bool refused = false;
     try {
       queue.push(job);
     } catch (const std::bad_alloc&) {
       refused = true;
     }
-    tls_refuse_allocations = false;
+    counting_new::tls_refuse = false;
     if (refused) {
-      EXPECT_EQ(tls_allocations, before);
+      EXPECT_EQ(counting_new::tls_allocations, before);
       break;
     }
     expected.push_back(-1 - id);
@@ -215,9 +209,9 @@ TEST_F(ReadyQueueTest, RefusedAllocationLeavesTheQueueAsItWas) {
   ASSERT_EQ(queue.size(), expected.size());
   // Task steps still go in while allocations are refused; the refused callback is not there.
   FakeTask& late = task(1'000'000);
-  tls_refuse_allocations = true;
+  counting_new::tls_refuse = true;
   queue.push(ReadyQueue::task_step(late));
-  tls_refuse_allocations = false;
+  counting_new::tls_refuse = false;
   expected.push_back(1'000'000);
   queue.push(callback(++id));
   expected.push_back(-1 - id);
