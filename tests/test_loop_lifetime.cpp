@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -175,6 +176,41 @@ TEST(LoopLifetime, CreateTaskWithACallableKeepsItsCapturesAlive) {
     EXPECT_EQ(co_await f, std::string("captured by value").size());
   }());
   EXPECT_EQ(seen, "captured by valuecaptured by value");
+}
+
+// ---- close() with steps and callbacks still queued --------------------------------
+
+lanes::Task<void> yield_forever() {
+  for (;;) co_await lanes::sleep(0s);
+}
+lanes::Task<int> returns(int v) { co_return v; }
+
+// The ready queue links a queued task through the task itself: close() must drain
+// it safely whether the task never started, is between steps, or was dropped by
+// every handle, with callbacks interleaved.
+TEST(LoopLifetime, CloseWithTaskStepsAndCallbacksStillQueued) {
+  for (const int n : {1, 100, 5000}) {
+    lanes::EventLoop loop;
+    std::vector<lanes::Future<void>> kept;
+    int callbacks_ran = 0;
+    loop.run_until_complete([&]() -> lanes::Task<void> {
+      for (int i = 0; i < n; ++i) {
+        kept.push_back(lanes::create_task(yield_forever()));
+        loop.call_soon([&] { ++callbacks_ran; });
+      }
+      co_await lanes::sleep(0s);  // every task has started and queued its next step
+      for (int i = 0; i < n; ++i) {
+        (void)lanes::create_task(returns(i));  // never started, no handle left
+        loop.call_soon([&] { ++callbacks_ran; });
+        kept.push_back(lanes::create_task(yield_forever()));
+      }
+    }());
+    EXPECT_EQ(callbacks_ran, n);
+    loop.close();
+    EXPECT_EQ(callbacks_ran, n);  // the queued ones are cancelled, not run
+    for (auto& f : kept) EXPECT_TRUE(f.cancelled());
+    EXPECT_EQ(loop.live_tasks(), 0u);
+  }
 }
 
 // ---- "never awaited" is reported by default -------------------------------------

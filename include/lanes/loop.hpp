@@ -369,7 +369,10 @@ Future<T> EventLoop::create_task(Task<T> task) {
   if (!handle) throw InvalidStateError("create_task: the Task is empty (moved from or awaited)");
   auto* state = new detail::TaskState<T>(*this, handle);
   link_task(*state);
-  schedule({&detail::TaskCoreBase::step_thunk, static_cast<detail::TaskCoreBase*>(state)});
+  // Marked queued like any wake-up: the ready queue links a task through the task
+  // itself, so it must never be queued twice.
+  state->scheduled_ = true;
+  schedule(detail::ReadyQueue::task_step(*state));
   return Future<T>(state->share());
 }
 

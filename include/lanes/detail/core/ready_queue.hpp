@@ -1,19 +1,23 @@
-// lanes/detail/core/ready_queue.hpp — the loop's ready queue: a growable ring of Jobs.
+// lanes/detail/core/ready_queue.hpp — the loop's ready queue: one intrusive FIFO of
+// task steps and other jobs.
 //
-// Single-threaded (the loop's own thread). FIFO, so tasks run in the order they
-// became ready, as in asyncio. Pushing and popping never allocate once the rings
-// have grown to the working set.
+// Single-threaded (the loop's own thread). FIFO across every kind of job, so tasks
+// and callbacks run in the order they became ready, as in asyncio.
 //
-// Nearly every job is a task's step, so the main ring holds one word per job: the
-// task's address for a step, or a marker that says "the next job of the side ring"
-// for any other (function, argument) pair. 100k ready tasks cost 8 bytes each, not
-// the 16 of a (function, argument) pair.
+// Nearly every job is a task's step, and a task is queued at most once at a time
+// (its scheduled_ flag), so a step is linked through the task itself
+// (TaskCoreBase::ready_next_): queueing a task allocates nothing and costs no slot
+// in any ring, whatever the number of ready tasks. Any other (function, argument)
+// pair sits in a JobNode taken from a pool the queue owns: chunks of nodes that
+// never move, recycled through a free list, so once the pool has grown to the
+// working set a callback allocates nothing either.
+//
+// A link is a word: the address of the next task, or of the next JobNode with
+// kJobTag set (both are at least 8-aligned, so bit 0 is free). 0 ends the list.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
-#include <utility>
 
 #include "lanes/detail/core/task_core.hpp"
 
@@ -22,65 +26,90 @@ namespace lanes::detail {
 class ReadyQueue {
  public:
   ReadyQueue() = default;
+  ReadyQueue(const ReadyQueue&) = delete;
+  ReadyQueue& operator=(const ReadyQueue&) = delete;
+  /// Frees the node pool. Jobs still queued are dropped unrun (tasks are not owned).
+  ~ReadyQueue();
 
-  bool empty() const noexcept { return main_.empty(); }
-  std::size_t size() const noexcept { return main_.size(); }
+  bool empty() const noexcept { return head_ == 0; }
+  std::size_t size() const noexcept { return size_; }
 
+  /// The job that runs one step of `task`.
+  static ReadyJob task_step(TaskCoreBase& task) noexcept { return {&TaskCoreBase::step_thunk, &task}; }
+
+  /// Queues `job` after every job queued so far. A task's step (a task that is not
+  /// queued already) never throws. Any other job takes a pooled node: throws
+  /// std::bad_alloc if the pool must grow and cannot, leaving the queue unchanged.
   void push(ReadyJob job) {
+    std::uintptr_t link;
     if (job.run == &TaskCoreBase::step_thunk) {
-      main_.push(reinterpret_cast<std::uintptr_t>(job.arg));
+      auto* task = static_cast<TaskCoreBase*>(job.arg);
+      task->ready_next_ = nullptr;
+      link = reinterpret_cast<std::uintptr_t>(task);
     } else {
-      side_.push(job);  // first, so that a failed growth leaves both rings as they were
-      try {
-        main_.push(kSideMarker);
-      } catch (...) {
-        side_.drop_newest();
-        throw;
-      }
+      JobNode* node = free_ != nullptr ? free_ : grow_pool();  // the only throw
+      free_ = node->next_free;
+      node->job = job;
+      node->next = 0;
+      link = reinterpret_cast<std::uintptr_t>(node) | kJobTag;
     }
+    if (head_ == 0) {
+      head_ = link;
+    } else if (tail_ & kJobTag) {
+      as_node(tail_)->next = link;
+    } else {
+      reinterpret_cast<TaskCoreBase*>(tail_)->ready_next_ = reinterpret_cast<TaskCoreBase*>(link);
+    }
+    tail_ = link;
+    ++size_;
   }
+
+  /// Removes and returns the oldest job; the queue must not be empty.
   ReadyJob pop() noexcept {
-    const std::uintptr_t word = main_.pop();
-    if (word == kSideMarker) return side_.pop();
-    return {&TaskCoreBase::step_thunk, reinterpret_cast<void*>(word)};
+    const std::uintptr_t link = head_;
+    --size_;
+    if (link & kJobTag) {
+      JobNode* node = as_node(link);
+      head_ = node->next;
+      const ReadyJob job = node->job;
+      node->next_free = free_;  // most recently used first: still in cache
+      free_ = node;
+      return job;
+    }
+    auto* task = reinterpret_cast<TaskCoreBase*>(link);
+    head_ = reinterpret_cast<std::uintptr_t>(task->ready_next_);
+    return task_step(*task);
   }
 
  private:
-  // No task lives at address 1.
-  static constexpr std::uintptr_t kSideMarker = 1;
+  static constexpr std::uintptr_t kJobTag = 1;
 
-  template <class Item, std::size_t kInitial>
-  class Ring {
-   public:
-    bool empty() const noexcept { return head_ == tail_; }
-    std::size_t size() const noexcept { return tail_ - head_; }
-    void push(Item item) {
-      if (size() == capacity_) grow();
-      ring_[tail_++ & (capacity_ - 1)] = item;
-    }
-    Item pop() noexcept { return ring_[head_++ & (capacity_ - 1)]; }
-    void drop_newest() noexcept { --tail_; }
-
-   private:
-    // Starts empty (a loop that runs three tasks maps no big ring) and doubles.
-    void grow() {
-      const std::size_t capacity = capacity_ == 0 ? kInitial : capacity_ * 2;
-      auto bigger = std::make_unique_for_overwrite<Item[]>(capacity);
-      const std::size_t n = size();
-      for (std::size_t i = 0; i < n; ++i) bigger[i] = ring_[(head_ + i) & (capacity_ - 1)];
-      ring_ = std::move(bigger);
-      capacity_ = capacity;
-      head_ = 0;
-      tail_ = n;
-    }
-    std::unique_ptr<Item[]> ring_;
-    std::size_t capacity_ = 0;  // a power of two, or 0 before the first push
-    std::size_t head_ = 0;      // index of the oldest item; grows without wrapping
-    std::size_t tail_ = 0;      // one past the newest item
+  struct JobNode {
+    ReadyJob job;
+    union {
+      std::uintptr_t next;  // while queued: the link to the next job
+      JobNode* next_free;   // while in the free list
+    };
+  };
+  // A chunk is this header followed by its nodes; chunks are freed only with the queue.
+  struct ChunkHeader {
+    ChunkHeader* next;
+    std::size_t nodes;
   };
 
-  Ring<std::uintptr_t, 1024> main_;
-  Ring<ReadyJob, 64> side_;
+  static JobNode* as_node(std::uintptr_t link) noexcept {
+    return reinterpret_cast<JobNode*>(link & ~kJobTag);
+  }
+  /// Allocates a chunk, puts all its nodes but one on the free list and returns that
+  /// one (still on the list's front: push takes it off). Throws std::bad_alloc.
+  JobNode* grow_pool();
+
+  std::uintptr_t head_ = 0;  // the oldest job's link, 0 when empty
+  std::uintptr_t tail_ = 0;  // the newest job's link (meaningless when empty)
+  std::size_t size_ = 0;
+  JobNode* free_ = nullptr;
+  ChunkHeader* chunks_ = nullptr;  // newest first
+  std::size_t pooled_ = 0;         // nodes in all chunks: the next chunk doubles it
 };
 
 }  // namespace lanes::detail

@@ -160,6 +160,10 @@ class TaskCoreBase {
   bool root_finished_ : 1 = false;
   // The coroutine is gone (ended or abandoned): a later queued step only lets go.
   bool ended_ : 1 = false;
+  // The next job in the loop's ready queue while this task is queued there (at most
+  // once: scheduled_), so that a ready task costs the queue no slot of its own. A
+  // tagged word, not always a task: only ReadyQueue reads it.
+  TaskCoreBase* ready_next_ = nullptr;
 
   friend class lanes::EventLoop;
   friend class ReadyQueue;
