@@ -62,6 +62,7 @@ struct DoneTerminal {
   /// Runs instead when the state is destroyed undone with the terminal still listed.
   void (*discard)(DoneTerminal* self) noexcept = nullptr;
 };
+static_assert(alignof(DoneTerminal) >= 2, "the list tags a terminal's address with its low bit");
 
 /// What add_terminal() did.
 enum class TerminalAdded : std::uint8_t {
