@@ -38,10 +38,15 @@ void futex_wake_all(std::atomic<std::uint32_t>& word) noexcept {
 
 FutureStateBase::~FutureStateBase() {
   // Callbacks of a future that never completed: heap nodes are freed unrun.
-  for (DoneCallback* cb = callbacks_; cb;) {
+  DoneCallback* cb = callbacks_;
+  while (cb && !is_terminal(cb)) {
     DoneCallback* next = cb->next;
     if (cb->discard) cb->discard(cb);
     cb = next;
+  }
+  if (cb) {
+    DoneTerminal* t = untag_terminal(cb);
+    t->discard(t);
   }
   if (error_ && !retrieved_.load(std::memory_order_relaxed) &&
       status() == FutureStatus::finished) {
@@ -91,21 +96,26 @@ bool FutureStateBase::after_publish(std::uint32_t old) noexcept {
   callbacks_ = nullptr;
   lock_.unlock();
   if (old & kWaitersBit) wake_waiters();
-  // The list is newest first; run callbacks in the order they were added.
+  // The list is newest first; run the nodes in the order they were added, then
+  // the terminal that ends the list.
   DoneCallback* ordered = nullptr;
-  while (list) {
+  while (list && !is_terminal(list)) {
     DoneCallback* next = list->next;
     list->next = ordered;
     ordered = list;
     list = next;
   }
-  if (ordered == nullptr) return true;  // nothing runs: no reference to keep
+  if (ordered == nullptr && list == nullptr) return true;  // nothing runs: no reference to keep
   // Keep the state alive while callbacks run: one may drop the last handle.
   add_ref();
   while (ordered) {
     DoneCallback* next = ordered->next;
     ordered->invoke(ordered, *this);
     ordered = next;
+  }
+  if (list) {
+    DoneTerminal* t = untag_terminal(list);
+    t->invoke(t, *this);
   }
   release();
   return true;
@@ -131,9 +141,39 @@ bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
   return true;
 }
 
+TerminalAdded FutureStateBase::add_terminal(DoneTerminal* t) noexcept {
+  lock_.lock();
+  // The same announcement as add_callback's: a terminal is a listed callback too.
+  std::uint32_t word = word_.load(std::memory_order_acquire);
+  if (word & kExclusiveBit) word = word_.fetch_or(kCallbacksBit, std::memory_order_acq_rel);
+  if ((word & kStatusMask) >= static_cast<std::uint32_t>(FutureStatus::finished)) {
+    lock_.unlock();
+    return TerminalAdded::done;
+  }
+  DoneCallback** end = &callbacks_;
+  while (*end && !is_terminal(*end)) end = &(*end)->next;
+  if (*end) {
+    lock_.unlock();
+    return TerminalAdded::taken;
+  }
+  *end = tag_terminal(t);
+  lock_.unlock();
+  return TerminalAdded::listed;
+}
+
+bool FutureStateBase::remove_terminal(DoneTerminal* t) noexcept {
+  lock_.lock();
+  DoneCallback** end = &callbacks_;
+  while (*end && !is_terminal(*end)) end = &(*end)->next;
+  const bool listed = *end == tag_terminal(t);
+  if (listed) *end = nullptr;
+  lock_.unlock();
+  return listed;
+}
+
 bool FutureStateBase::remove_callback(DoneCallback* cb) noexcept {
   lock_.lock();
-  for (DoneCallback** link = &callbacks_; *link; link = &(*link)->next) {
+  for (DoneCallback** link = &callbacks_; *link && !is_terminal(*link); link = &(*link)->next) {
     if (*link == cb) {
       *link = cb->next;
       lock_.unlock();
@@ -149,7 +189,7 @@ std::size_t FutureStateBase::remove_callbacks_if(bool (*match)(DoneCallback*, co
   DoneCallback* removed = nullptr;
   std::size_t count = 0;
   lock_.lock();
-  for (DoneCallback** link = &callbacks_; *link;) {
+  for (DoneCallback** link = &callbacks_; *link && !is_terminal(*link);) {
     DoneCallback* cb = *link;
     if (match(cb, context)) {
       *link = cb->next;

@@ -53,6 +53,24 @@ struct DoneCallback {
   DoneCallback* next = nullptr;
 };
 
+/// The one waiter a future's callback list may end in, without a node of its own: a
+/// MultiWait (gather, wait) is listed on each of its futures as a tagged pointer to
+/// this, so that waiting on a future costs no memory per future but its slot.
+struct DoneTerminal {
+  /// Runs once when the state is done, after the nodes listed before it.
+  void (*invoke)(DoneTerminal* self, FutureStateBase& state) noexcept = nullptr;
+  /// Runs instead when the state is destroyed undone with the terminal still listed.
+  void (*discard)(DoneTerminal* self) noexcept = nullptr;
+};
+static_assert(alignof(DoneTerminal) >= 2, "the list tags a terminal's address with its low bit");
+
+/// What add_terminal() did.
+enum class TerminalAdded : std::uint8_t {
+  listed,  // it will run once the state is done
+  done,    // not listed: the state is done already, the caller acts at once
+  taken,   // not listed: another terminal holds the state's one slot
+};
+
 /// The states a future goes through: pending → (running →) finished | cancelled.
 enum class FutureStatus : std::uint32_t { pending = 0, running = 1, finished = 2, cancelled = 3 };
 
@@ -102,10 +120,18 @@ class FutureStateBase {
   bool add_callback(DoneCallback* cb) noexcept;
   /// Removes a callback that has not run; false if it ran or is running.
   bool remove_callback(DoneCallback* cb) noexcept;
-  /// Removes every callback not yet run for which match(cb, context) is true and
-  /// discards it (its `discard` runs, outside the lock). Returns how many.
+  /// Removes every node not yet run for which match(cb, context) is true and
+  /// discards it (its `discard` runs, outside the lock); the terminal stays.
+  /// Returns how many.
   std::size_t remove_callbacks_if(bool (*match)(DoneCallback* cb, const void* context),
                                   const void* context) noexcept;
+
+  /// Lists `t` as the state's terminal: the end of the callback list, run after every
+  /// node. A state has one terminal slot (nodes added later go before it).
+  TerminalAdded add_terminal(DoneTerminal* t) noexcept;
+  /// Removes `t` if it is this state's terminal and has not run; false if it ran, is
+  /// running, or is not listed here.
+  bool remove_terminal(DoneTerminal* t) noexcept;
 
   /// Blocks the calling thread until done, or until the deadline; true if done.
   bool wait_until(std::chrono::steady_clock::time_point deadline) const noexcept;
@@ -191,14 +217,27 @@ class FutureStateBase {
 
   void wake_waiters() noexcept;
 
+  // The callback list ends in nullptr or in one tagged DoneTerminal* (low bit set):
+  // callbacks_ itself when no node is listed, else the `next` of the oldest node.
+  static bool is_terminal(const DoneCallback* p) noexcept {
+    return reinterpret_cast<std::uintptr_t>(p) & 1;
+  }
+  static DoneCallback* tag_terminal(DoneTerminal* t) noexcept {
+    return reinterpret_cast<DoneCallback*>(reinterpret_cast<std::uintptr_t>(t) | 1);
+  }
+  static DoneTerminal* untag_terminal(DoneCallback* p) noexcept {
+    return reinterpret_cast<DoneTerminal*>(reinterpret_cast<std::uintptr_t>(p) & ~std::uintptr_t{1});
+  }
+
   // Invariant: the low two bits hold the FutureStatus. pending → running is a CAS
   // without the lock (set_running); every other change is made under lock_: by a
   // CAS from pending (cancel: so exactly one of cancel and set_running wins) or an
   // exchange to a done status (publish). kWaitersBit is set by a thread about to
   // block so the completer knows to wake it. On a state with kExclusiveBit (set
   // before it is shared, kept until it is done), kCallbacksBit is set (under lock_,
-  // by an RMW that also reads the status) before add_callback lists a node, so that
-  // complete_exclusive's CAS, which expects it clear, never publishes past a node.
+  // by an RMW that also reads the status) before add_callback lists a node (or
+  // add_terminal a terminal), so that complete_exclusive's CAS, which expects it
+  // clear, never publishes past a listed callback.
   mutable std::atomic<std::uint32_t> word_{0};
   std::atomic<std::uint32_t> refs_{1};
   // Invariant: set once a consumer has seen the error, so destruction does not
