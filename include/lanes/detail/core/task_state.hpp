@@ -51,9 +51,12 @@ class TaskState final : public FutureState<T>, public TaskStateCommon {
   bool cancel() noexcept override { return cancel_from_any_thread(*this); }
   TaskCoreBase* task() noexcept override { return this; }
 
-  // Task states come in few sizes and churn with the frames: same cache.
-  static void* operator new(std::size_t size) { return frame_allocate(size); }
-  static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
+  // Task states come in few sizes and churn with the frames: the same cache, in lists
+  // of their own (BlockKind).
+  static void* operator new(std::size_t size) { return frame_allocate(size, BlockKind::state); }
+  static void operator delete(void* p, std::size_t size) noexcept {
+    frame_deallocate(p, size, BlockKind::state);
+  }
 
  protected:
   void act_as_task(FutureStateBase::TaskAct act) noexcept override {

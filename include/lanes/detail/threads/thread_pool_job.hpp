@@ -145,8 +145,10 @@ class ThreadPoolFutureState final : public FutureState<typename Call::Result>, p
   // in the page faults of glibc's arena growing and trimmed again between bursts.
   // destroy() deletes through the virtual destructor, so this class's operator
   // delete is the one used, with the size of this class.
-  static void* operator new(std::size_t size) { return frame_allocate(size); }
-  static void operator delete(void* p, std::size_t size) noexcept { frame_deallocate(p, size); }
+  static void* operator new(std::size_t size) { return frame_allocate(size, BlockKind::state); }
+  static void operator delete(void* p, std::size_t size) noexcept {
+    frame_deallocate(p, size, BlockKind::state);
+  }
 
   /// See the header comment: outright before start, a stop request while running
   /// (stop_token callables only), false once done.
