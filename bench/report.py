@@ -277,12 +277,11 @@ def render_core(results_dir):
                  lanes.get("await_chain_1000000x1", "ns_per_item"))
     if deep is not None and deep < 1:
         out += [
-            "The 1,000,000-deep chain holds 1M frames at once. Each run is a new loop, "
-            "so they come from malloc, and the close of the loop trims the frame cache: "
-            "1M cold blocks freed one by one (see the spawn notes above). Asio's "
-            "frames go back to malloc as the chain unwinds, in the order malloc likes "
-            "best. In an experiment with the trim at loop close disabled, lanes' deep "
-            "chain took about a third of the time it takes here.", ""]
+            "The 1,000,000-deep chain holds 1M frames at once (over 100 MB): it measures "
+            "memory traffic more than the await. lanes' frames come from the thread's "
+            "frame cache, which keeps the blocks freed by the benchmarks before it, "
+            "so where in memory the chain lands depends on what ran before; Asio's "
+            "come from malloc, in the order malloc likes best.", ""]
 
     # -- sleeps --
     w = "sleep_100000"
@@ -380,13 +379,10 @@ def spawn_limits(lanes):
     cold = lanes.get("spawn_gather_void", "ns_per_item")
     warm = lanes.get("spawn_gather_void_warm", "ns_per_item")
     text = (
-        "With a new loop per run, every task state and coroutine frame comes from "
-        "malloc: `lanes::run` trims the loop thread's frame cache when its loop closes "
-        "(down to 1 MiB per size class), so each burst of 1M tasks mallocs 2M blocks "
-        "and the close frees them again, walking a free list of cold blocks. In the "
-        "profile below that is glibc's `_int_free`, `_int_malloc`, `unlink_chunk`, "
-        "`malloc_consolidate` and `EventLoop::close`, with page faults for the ready "
-        "queue's ring and the futures vector, which a new loop grows from scratch.")
+        "With a new loop per run, the task states and coroutine frames still come from "
+        "the thread's frame cache (it keeps up to 512 MiB across loops), but the "
+        "loop's containers (the ready queue's nodes, the futures vector) grow from "
+        "scratch, with their page faults.")
     if cold is not None and warm is not None:
         text += (f" In one loop that lives on the blocks come from the cache: "
                  f"{fmt_ns(warm)} per task instead of {fmt_ns(cold)}.")
