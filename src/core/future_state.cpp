@@ -123,9 +123,9 @@ bool FutureStateBase::after_publish(std::uint32_t old) noexcept {
 
 void FutureStateBase::wake_waiters() noexcept { futex_wake_all(word_); }
 
-bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
+bool FutureStateBase::lock_to_list() noexcept {
   lock_.lock();
-  // On a state completed lock-free, announce the node before listing it (see
+  // On a state completed lock-free, announce the callback before listing it (see
   // kCallbacksBit): either the completer's CAS sees the bit and takes the lock, or
   // it published first and this RMW sees the done status. Other states are
   // completed under the lock: a load is enough.
@@ -135,6 +135,11 @@ bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
     lock_.unlock();
     return false;
   }
+  return true;
+}
+
+bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
+  if (!lock_to_list()) return false;
   cb->next = callbacks_;
   callbacks_ = cb;
   lock_.unlock();
@@ -142,14 +147,7 @@ bool FutureStateBase::add_callback(DoneCallback* cb) noexcept {
 }
 
 TerminalAdded FutureStateBase::add_terminal(DoneTerminal* t) noexcept {
-  lock_.lock();
-  // The same announcement as add_callback's: a terminal is a listed callback too.
-  std::uint32_t word = word_.load(std::memory_order_acquire);
-  if (word & kExclusiveBit) word = word_.fetch_or(kCallbacksBit, std::memory_order_acq_rel);
-  if ((word & kStatusMask) >= static_cast<std::uint32_t>(FutureStatus::finished)) {
-    lock_.unlock();
-    return TerminalAdded::done;
-  }
+  if (!lock_to_list()) return TerminalAdded::done;  // a terminal is a listed callback too
   DoneCallback** end = &callbacks_;
   while (*end && !is_terminal(*end)) end = &(*end)->next;
   if (*end) {

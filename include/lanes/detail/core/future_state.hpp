@@ -216,6 +216,9 @@ class FutureStateBase {
   static constexpr std::uint32_t kExclusiveBit = 0x10;
 
   void wake_waiters() noexcept;
+  /// Takes the lock to list a callback, announcing it first on an exclusively
+  /// completed state; false, with the lock released, if the state is done.
+  bool lock_to_list() noexcept;
 
   // The callback list ends in nullptr or in one tagged DoneTerminal* (low bit set):
   // callbacks_ itself when no node is listed, else the `next` of the oldest node.
